@@ -1,0 +1,89 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) Getenv {
+	return func(name string) string { return vars[name] }
+}
+
+var (
+	key1 = strings.Repeat("ab", 32)
+	key2 = strings.Repeat("cd", 40)
+)
+
+func TestKeys(t *testing.T) {
+	tests := []struct {
+		name    string
+		secret  string
+		want    int
+		wantErr string
+	}{
+		{"missing", "", 0, "missing"},
+		{"blank", "   ", 0, "missing"},
+		{"not hex", strings.Repeat("zz", 32), 0, "not hex"},
+		{"odd length", key1 + "a", 0, "not hex"},
+		{"too short", strings.Repeat("ab", 31), 0, "31 bytes"},
+		{"one key", key1, 1, ""},
+		{"two keys", key1 + "," + key2, 2, ""},
+		{"spaces around keys", " " + key1 + " , " + key2, 2, ""},
+		{"second key short", key1 + ",abcd", 0, "key 2 is 2 bytes"},
+		{"empty second key", key1 + ",", 0, "key 2 is 0 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := Keys(env(map[string]string{"SESSION_SECRET": tt.secret}))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if !errors.Is(err, ErrSecret) || !strings.Contains(err.Error(), "SESSION_SECRET") || !strings.Contains(err.Error(), "make secret") {
+					t.Fatalf("err = %v, want it to name SESSION_SECRET and `make secret`", err)
+				}
+				if s := strings.TrimSpace(tt.secret); s != "" && strings.Contains(err.Error(), s) {
+					t.Fatalf("error echoes the secret: %v", err)
+				}
+				return
+			}
+			if err != nil || len(keys) != tt.want {
+				t.Fatalf("Keys = %d keys, %v; want %d keys", len(keys), err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadTimeouts(t *testing.T) {
+	got, err := LoadTimeouts(env(nil))
+	if err != nil || got != DefaultTimeouts {
+		t.Fatalf("defaults = %+v, %v", got, err)
+	}
+	got, err = LoadTimeouts(env(map[string]string{"SESSION_IDLE_TIMEOUT": "2s", "SESSION_TOUCH_INTERVAL": "500ms"}))
+	if err != nil || got.Idle != 2*time.Second || got.MaxTouchInterval != 500*time.Millisecond || got.Absolute != 12*time.Hour {
+		t.Fatalf("override = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"soon", "-1m", "0s"} {
+		if _, err := LoadTimeouts(env(map[string]string{"SESSION_ABSOLUTE_TIMEOUT": bad})); err == nil || !strings.Contains(err.Error(), "SESSION_ABSOLUTE_TIMEOUT") {
+			t.Errorf("%q: err = %v, want a named error", bad, err)
+		}
+	}
+	if _, err := LoadTimeouts(env(map[string]string{"SESSION_REMEMBER_TIMEOUT": "9700h"})); err == nil {
+		t.Error("remember timeout past 400 days accepted")
+	}
+}
+
+func TestLoadCookies(t *testing.T) {
+	got, err := LoadCookies(env(map[string]string{"COOKIE_SECURE": "true", "SITE_ORIGIN": "https://example.org/"}))
+	if err != nil || !got.Secure || got.SiteOrigin != "https://example.org" {
+		t.Fatalf("LoadCookies = %+v, %v", got, err)
+	}
+	if got, err := LoadCookies(env(nil)); err != nil || got.Secure {
+		t.Fatalf("default = %+v, %v; want insecure", got, err)
+	}
+	if _, err := LoadCookies(env(map[string]string{"COOKIE_SECURE": "yes please"})); err == nil {
+		t.Fatal("bad COOKIE_SECURE accepted")
+	}
+}

@@ -1,0 +1,179 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+type prefs struct {
+	Theme *string `json:"theme"`
+	Days  *int    `json:"maxAgeDays"`
+}
+
+func TestDecodeJSON(t *testing.T) {
+	big := `{"theme":"` + strings.Repeat("a", MaxBodyBytes) + `"}`
+	tests := []struct {
+		name, ctype, body string
+		status            int
+		code              string
+	}{
+		{"ok", "application/json", `{"theme":"dark","maxAgeDays":3}`, 0, ""},
+		{"charset ok", "application/json; charset=utf-8", `{}`, 0, ""},
+		{"surrounding space", "application/json", " \n{} \n", 0, ""},
+		{"no content type", "", `{}`, 415, "unsupported_media_type"},
+		{"text plain", "text/plain", `{}`, 415, "unsupported_media_type"},
+		{"latin1", "application/json; charset=latin1", `{}`, 415, "unsupported_media_type"},
+		{"too large", "application/json", big, 413, "payload_too_large"},
+		{"empty", "application/json", ``, 400, "invalid_json"},
+		{"array", "application/json", `[]`, 400, "invalid_json"},
+		{"null", "application/json", `null`, 400, "invalid_json"},
+		{"string", "application/json", `"x"`, 400, "invalid_json"},
+		{"malformed", "application/json", `{"theme":`, 400, "invalid_json"},
+		{"trailing data", "application/json", `{} {}`, 400, "invalid_json"},
+		{"trailing garbage", "application/json", `{}x`, 400, "invalid_json"},
+		{"unknown field", "application/json", `{"colour":"red"}`, 400, "invalid_json"},
+		{"wrong type", "application/json", `{"maxAgeDays":"ten"}`, 400, "invalid_json"},
+		{"fraction", "application/json", `{"maxAgeDays":1.5}`, 400, "invalid_json"},
+		{"overflow", "application/json", `{"maxAgeDays":1e40}`, 400, "invalid_json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("PUT", "/api/preferences", strings.NewReader(tt.body))
+			if tt.ctype != "" {
+				r.Header.Set("Content-Type", tt.ctype)
+			}
+			var dst prefs
+			err := DecodeJSON(r, &dst)
+			if tt.status == 0 {
+				if err != nil {
+					t.Fatalf("DecodeJSON: %v", err)
+				}
+				return
+			}
+			var we *Error
+			if !errors.As(err, &we) || we.Status != tt.status || we.Code != tt.code || we.Message == "" {
+				t.Fatalf("err = %v, want %d %s", err, tt.status, tt.code)
+			}
+		})
+	}
+}
+
+func newAPI(t *testing.T, siteOrigin string) http.Handler {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/thing", func(w http.ResponseWriter, r *http.Request) { WriteJSON(w, 200, map[string]int{"n": 1}) })
+	mux.HandleFunc("PUT /api/thing", func(w http.ResponseWriter, r *http.Request) { NoContent(w) })
+	mux.HandleFunc("DELETE /api/things/{id}", func(w http.ResponseWriter, r *http.Request) { NoContent(w) })
+	mux.HandleFunc("GET /api/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	mux.HandleFunc("GET /api/down", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, Unavailable(errors.New("dial tcp: secret internals")))
+	})
+	h, err := API(mux, siteOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestAPIRouting(t *testing.T) {
+	h := newAPI(t, "")
+	tests := []struct {
+		method, path string
+		status       int
+		body         string
+	}{
+		{"GET", "/api/thing", 200, `{"n":1}`},
+		{"PUT", "/api/thing", 204, ``},
+		{"DELETE", "/api/things/42", 204, ``},
+		{"POST", "/api/thing", 404, NotFoundBody},
+		{"GET", "/api/things/42", 404, NotFoundBody},
+		{"GET", "/api/nothing", 404, NotFoundBody},
+		{"GET", "/api/thing/", 404, NotFoundBody},
+		{"GET", "/api//thing", 404, NotFoundBody},
+		{"HEAD", "/api/things/1", 404, ``},
+		{"HEAD", "/api/thing", 404, ``},
+		{"GET", "/api/./thing", 404, NotFoundBody},
+		{"GET", "/api/panic", 500, `{"error":{"code":"internal_error","message":"Something went wrong on our side."}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+			if w.Code != tt.status || (tt.method != "HEAD" && strings.TrimSpace(w.Body.String()) != tt.body) {
+				t.Fatalf("%s %s = %d %s, want %d %s", tt.method, tt.path, w.Code, w.Body, tt.status, tt.body)
+			}
+			if got := w.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q", got)
+			}
+			if got := w.Header().Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q", got)
+			}
+		})
+	}
+}
+
+func TestStoreUnavailable(t *testing.T) {
+	w := httptest.NewRecorder()
+	newAPI(t, "").ServeHTTP(w, httptest.NewRequest("GET", "/api/down", nil))
+	var body errorBody
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != 503 || body.Error.Code != "store_unavailable" || w.Header().Get("Retry-After") != "2" {
+		t.Fatalf("got %d %s Retry-After=%q", w.Code, w.Body, w.Header().Get("Retry-After"))
+	}
+	if strings.Contains(w.Body.String(), "internals") {
+		t.Fatal("503 body shows internals")
+	}
+}
+
+func TestCrossOriginRefusal(t *testing.T) {
+	h := newAPI(t, "https://site.example")
+	tests := []struct {
+		name, method string
+		headers      map[string]string
+		status       int
+	}{
+		{"same-origin fetch", "PUT", map[string]string{"Sec-Fetch-Site": "same-origin"}, 204},
+		{"user typed (none)", "PUT", map[string]string{"Sec-Fetch-Site": "none"}, 204},
+		{"cross-site", "PUT", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"same-site", "PUT", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
+		{"cross-site delete", "DELETE", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"cross-site GET is safe", "GET", map[string]string{"Sec-Fetch-Site": "cross-site"}, 200},
+		{"origin matches host", "PUT", map[string]string{"Origin": "http://example.com"}, 204},
+		{"origin foreign", "PUT", map[string]string{"Origin": "https://evil.example"}, 403},
+		{"origin null", "PUT", map[string]string{"Origin": "null"}, 403},
+		{"trusted SITE_ORIGIN", "PUT", map[string]string{"Origin": "https://site.example", "Sec-Fetch-Site": "cross-site"}, 204},
+		{"no browser headers (curl)", "PUT", nil, 204},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := "/api/thing"
+			if tt.method == "DELETE" {
+				path = "/api/things/1"
+			}
+			r := httptest.NewRequest(tt.method, path, nil) // Host: example.com
+			for k, v := range tt.headers {
+				r.Header.Set(k, v)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.status {
+				t.Fatalf("status = %d %s, want %d", w.Code, w.Body, tt.status)
+			}
+			if tt.status == 403 && !strings.Contains(w.Body.String(), `"cross_origin_request"`) {
+				t.Fatalf("body = %s", w.Body)
+			}
+		})
+	}
+}
+
+func TestAPIRejectsBadSiteOrigin(t *testing.T) {
+	if _, err := API(http.NewServeMux(), "not an origin"); err == nil {
+		t.Fatal("bad SITE_ORIGIN accepted")
+	}
+}
