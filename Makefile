@@ -1,0 +1,85 @@
+# sessionlab: the two commands a newcomer needs are `make dev` and `make test`.
+# Everything else here is a step of those, or a tool for a later day.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+VENV      := .venv
+PY        := $(VENV)/bin
+FUNCTIONS := CookiesFunction AuthFunction CartFunction
+# Lambda architecture of `make build` and `sam build` (template: arm64).
+ARCH      ?= arm64
+PORT      ?= 3000
+# STORE=memory (default) or STORE=dynamodb for `make dev`.
+STORE     ?= memory
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | column -t -s$$'\t'
+
+## ---- the two commands -------------------------------------------------------
+
+.PHONY: dev
+dev: env.json ## run site + API on http://localhost:$(PORT) (STORE=dynamodb for a local DynamoDB)
+	PORT=$(PORT) STORE=$(STORE) $(GO) run ./cmd/local
+
+.PHONY: test
+test: check ## run every test (unit, HTTP, DynamoDB emulator, template, browser)
+	$(GO) test -count=1 ./...
+
+## ---- steps ---------------------------------------------------------------------
+
+.PHONY: check
+check: deps ## gofmt and go vet
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+.PHONY: deps
+deps: $(VENV)/.ok ## Go modules and the pinned Python tools
+	$(GO) mod download
+
+.PHONY: venv
+venv: $(VENV)/.ok
+
+# The virtual environment with every Python tool, pinned (infra/requirements.txt).
+$(VENV)/.ok: infra/requirements.txt
+	python3 -m venv $(VENV)
+	$(PY)/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+env.json: ## local configuration for `make dev` and `sam local` (made once, never committed)
+	@key=$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'); \
+	  printf '{\n  "Parameters": {\n    "SESSION_SECRET": "%s",\n    "COOKIE_SECURE": "false"\n  }\n}\n' "$$key" > $@; \
+	  chmod 600 $@; \
+	  echo "Made env.json with a fresh random SESSION_SECRET (gitignored; keep it out of version control)."
+
+.PHONY: secret
+secret: ## print a new random SESSION_SECRET (32 bytes as 64 hex digits)
+	@head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; echo
+
+## ---- Lambda builds -----------------------------------------------------------------
+
+.PHONY: build
+build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS))) ## one linux/$(ARCH) bootstrap per function under bin/
+
+bin/%/bootstrap: FORCE
+	$(MAKE) --no-print-directory build-$* ARTIFACTS_DIR=$(CURDIR)/bin/$*
+
+# `sam build` (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
+build-%Function:
+	GOOS=linux GOARCH=$(ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
+	  -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
+
+.PHONY: FORCE
+FORCE:
+
+## ---- local Lambda tools --------------------------------------------------------
+
+.PHONY: invoke
+invoke: env.json ## run FN on EVENT in-process and print the response event (the Docker-free `sam local invoke`)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=CookiesFunction EVENT=events/get-preferences.json"; exit 2; }
+	@$(GO) run ./cmd/local invoke $(FN) $(EVENT)
+
+-include $(wildcard infra/make/*.mk)
