@@ -1,0 +1,41 @@
+package samtemplate
+
+import (
+	"testing"
+)
+
+func TestLoadProjectTemplate(t *testing.T) {
+	tpl, err := Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookies, ok := tpl.Function("CookiesFunction")
+	if !ok {
+		t.Fatal("no CookiesFunction")
+	}
+	if cookies.Env["COOKIE_SECURE"] != "true" {
+		t.Errorf("Globals not applied: COOKIE_SECURE = %q", cookies.Env["COOKIE_SECURE"])
+	}
+	if _, ok := cookies.Env["SESSION_SECRET"]; !ok {
+		t.Error("SESSION_SECRET not declared for CookiesFunction")
+	}
+	auth, _ := tpl.Function("AuthFunction")
+	if auth.Env["SESSIONS_TABLE"] != "SessionsTable" || auth.Env["USERS_TABLE"] != "UsersTable" {
+		t.Errorf("!Ref to a table should be its logical ID, got %q %q", auth.Env["SESSIONS_TABLE"], auth.Env["USERS_TABLE"])
+	}
+	if auth.Env["DYNAMODB_ENDPOINT"] != "" {
+		t.Errorf("!Ref to a parameter should be its default, got %q", auth.Env["DYNAMODB_ENDPOINT"])
+	}
+	seen := map[string]string{}
+	for _, f := range tpl.Functions {
+		for _, r := range f.Routes {
+			if other, dup := seen[r.Key()]; dup {
+				t.Errorf("route %s in both %s and %s", r.Key(), other, f.Name)
+			}
+			seen[r.Key()] = f.Name
+		}
+	}
+	if seen["PUT /api/cookies/{name}"] != "CookiesFunction" || seen["DELETE /api/cart"] != "CartFunction" {
+		t.Errorf("routes = %v", seen)
+	}
+}
