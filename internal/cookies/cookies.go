@@ -1,0 +1,88 @@
+// Package cookies holds the handlers of the CookiesFunction: UI preferences
+// in plain cookies, a visit counter, a cookie inspector that sets and
+// deletes cookies by name, and a Flask-style signed client-side session. No
+// database is involved: all state lives in the browser's cookies.
+//
+// Every cookie is written through one writer that refuses what a browser
+// would drop or mangle (see the contract's "Cookies the API sets"). Cookie
+// values are never logged, and the session cookie's value never appears in
+// a response body.
+package cookies
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/sessionlab/sessionlab/internal/config"
+)
+
+// Config configures the handlers.
+type Config struct {
+	// Keys sign the signed_session cookie: the first signs, all verify
+	// (SESSION_SECRET). Each is at least config.MinKeyBytes long.
+	Keys [][]byte
+	// Secure adds the Secure attribute to every cookie (COOKIE_SECURE).
+	Secure bool
+}
+
+// Register adds the CookiesFunction's routes to mux:
+//
+//	GET    /api/preferences
+//	PUT    /api/preferences
+//	DELETE /api/preferences
+//	POST   /api/visits
+//	GET    /api/cookies
+//	PUT    /api/cookies/{name}
+//	DELETE /api/cookies/{name}
+//	GET    /api/signed-session
+//	PUT    /api/signed-session
+//	DELETE /api/signed-session
+//
+// Wrap mux with web.API for the shared headers, 404s and cross-site
+// refusal. Register fails when cfg has no key or a short key, or when mux
+// already has a conflicting route.
+func Register(mux *http.ServeMux, cfg Config) (err error) {
+	signed, err := newSignedSession(cfg.Keys, writer{secure: cfg.Secure})
+	if err != nil {
+		return err
+	}
+	cw := writer{secure: cfg.Secure}
+	routes := []struct {
+		pattern string
+		handler http.HandlerFunc
+	}{
+		{"GET /api/preferences", getPreferences},
+		{"PUT /api/preferences", cw.putPreferences},
+		{"DELETE /api/preferences", cw.deletePreferences},
+		{"POST /api/visits", cw.postVisits},
+		{"GET /api/cookies", listCookies},
+		{"PUT /api/cookies/{name}", cw.putCookie},
+		{"DELETE /api/cookies/{name}", cw.deleteCookie},
+		{"GET /api/signed-session", signed.get},
+		{"PUT /api/signed-session", signed.put},
+		{"DELETE /api/signed-session", signed.delete},
+	}
+	defer func() {
+		// ServeMux panics on a pattern that conflicts with one it has.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("cookies: register routes: %v", p)
+		}
+	}()
+	for _, rt := range routes {
+		mux.HandleFunc(rt.pattern, rt.handler)
+	}
+	return nil
+}
+
+func checkKeys(keys [][]byte) error {
+	if len(keys) == 0 {
+		return errors.New("cookies: no signing key for signed_session")
+	}
+	for i, k := range keys {
+		if len(k) < config.MinKeyBytes {
+			return fmt.Errorf("cookies: signing key %d is %d bytes, shorter than %d", i+1, len(k), config.MinKeyBytes)
+		}
+	}
+	return nil
+}
