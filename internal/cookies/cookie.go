@@ -63,7 +63,7 @@ func (cw writer) set(w http.ResponseWriter, c http.Cookie) error {
 	if c.Path == "" {
 		c.Path = "/"
 	}
-	if c.SameSite == http.SameSiteDefaultMode {
+	if c.SameSite == 0 || c.SameSite == http.SameSiteDefaultMode { // 0: unset
 		c.SameSite = http.SameSiteLaxMode
 	}
 	if cw.secure || c.SameSite == http.SameSiteNoneMode || hasSecurePrefix(c.Name) {
