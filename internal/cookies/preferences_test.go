@@ -104,7 +104,7 @@ func TestPutPreferences(t *testing.T) {
 func TestPutPreferencesMessages(t *testing.T) {
 	h := newHandler(t, Config{})
 	for body, words := range map[string][]string{
-		`{"theme":"blue"}`:   {"light", "dark", "system"},
+		`{"theme":"blue"}`:  {"light", "dark", "system"},
 		`{"language":"it"}`: {"en", "fr", "de", "es"},
 	} {
 		w := req{method: "PUT", path: "/api/preferences", body: body}.do(t, h)
