@@ -100,7 +100,7 @@ func (m *Manager) Load(w http.ResponseWriter, r *http.Request) (*Session, error)
 	}
 	s := &Session{Record: rec, id: id}
 	if !current {
-		if err := m.setCookie(w, s); err != nil {
+		if err := m.setCookie(w, s, now); err != nil {
 			return nil, err
 		}
 		web.Logger(ctx).Info("session cookie re-issued under the newest key", "session", s.PublicID())
@@ -163,7 +163,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, o StartOptions) 
 	if err := m.store.Create(r.Context(), s.Record); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
-	if err := m.setCookie(w, s); err != nil {
+	if err := m.setCookie(w, s, now); err != nil {
 		return nil, err
 	}
 	web.SetSessionID(r.Context(), s.PublicID())
@@ -231,7 +231,9 @@ func (m *Manager) touchInterval(rec Record) time.Duration {
 	return min(rec.IdleWindow/4, m.timeouts.MaxTouchInterval)
 }
 
-func (m *Manager) setCookie(w http.ResponseWriter, s *Session) error {
+// setCookie writes s's cookie; a remembered session's cookie lives until its
+// absolute deadline (seen from now), others end with the browser.
+func (m *Manager) setCookie(w http.ResponseWriter, s *Session, now time.Time) error {
 	value, err := m.codec.Encode(s.id)
 	if err != nil {
 		return err
@@ -239,7 +241,7 @@ func (m *Manager) setCookie(w http.ResponseWriter, s *Session) error {
 	c := m.baseCookie()
 	c.Value = value
 	if s.Remember {
-		c.MaxAge = int(s.AbsoluteDeadline.Sub(m.now()) / time.Second)
+		c.MaxAge = int(s.AbsoluteDeadline.Sub(now) / time.Second)
 		if c.MaxAge <= 0 {
 			c.MaxAge = -1
 		}

@@ -1,0 +1,60 @@
+package scenario
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/sessionlab/sessionlab/internal/app"
+	"github.com/sessionlab/sessionlab/internal/config"
+	"github.com/sessionlab/sessionlab/internal/memstore"
+	"github.com/sessionlab/sessionlab/internal/runner"
+	"github.com/sessionlab/sessionlab/internal/samtemplate"
+)
+
+// startRunner serves the project's template and site in-process, as `make
+// dev` does, with opts' stores.
+func startRunner(t *testing.T, opts app.Options) *httptest.Server {
+	t.Helper()
+	tpl, err := samtemplate.Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	rn, err := runner.New(context.Background(), runner.Config{
+		Template: tpl,
+		SiteDir:  "../../site",
+		EnvFile:  runner.EnvFile{"Parameters": {"SESSION_SECRET": hex.EncodeToString(key), "COOKIE_SECURE": "false"}},
+		Build: func(ctx context.Context, name string, getenv config.Getenv) (http.Handler, error) {
+			return app.Build(ctx, name, getenv, opts)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(rn)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestScenariosMemory(t *testing.T) {
+	mem := memstore.New()
+	srv := startRunner(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
+	Run(t, srv.URL)
+}
+
+// TestScenariosExternal runs the scenarios against a server started
+// elsewhere, such as the real `sam local start-api`
+// (SCENARIO_BASE_URL=http://127.0.0.1:3001).
+func TestScenariosExternal(t *testing.T) {
+	base := os.Getenv("SCENARIO_BASE_URL")
+	if base == "" {
+		t.Skip("SCENARIO_BASE_URL not set: no external server to test")
+	}
+	Run(t, base)
+}
