@@ -35,8 +35,8 @@ type Options struct {
 	// OpenStores opens the stores from a function's environment when Stores
 	// is unset (DynamoDB, as in AWS); withUsers asks for the user stores too.
 	OpenStores func(ctx context.Context, getenv config.Getenv, withUsers bool) (Stores, error)
-	Now      func() time.Time // the clock; time.Now when nil
-	Password password.Params  // argon2id cost; password.Default when zero
+	Now        func() time.Time // the clock; time.Now when nil
+	Password   password.Params  // argon2id cost; password.Default when zero
 }
 
 // Builder builds one function's handler.
