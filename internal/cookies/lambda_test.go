@@ -27,10 +27,10 @@ func TestThroughLambda(t *testing.T) {
 		return ev
 	}
 	tests := []struct {
-		name     string
-		ev       events.APIGatewayV2HTTPRequest
-		status   int
-		body     string // a substring of the body
+		name    string
+		ev      events.APIGatewayV2HTTPRequest
+		status  int
+		body    string // a substring of the body
 		wantSet []string
 	}{
 		{"visits", event("POST", "/api/visits", "", "visits=4", "theme=dark"), 200, `{"visits":5}`,
