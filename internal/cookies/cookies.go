@@ -43,11 +43,11 @@ type Config struct {
 // refusal. Register fails when cfg has no key or a short key, or when mux
 // already has a conflicting route.
 func Register(mux *http.ServeMux, cfg Config) (err error) {
-	signed, err := newSignedSession(cfg.Keys, writer{secure: cfg.Secure})
+	cw := writer{secure: cfg.Secure}
+	signed, err := newSignedSession(cfg.Keys, cw)
 	if err != nil {
 		return err
 	}
-	cw := writer{secure: cfg.Secure}
 	routes := []struct {
 		pattern string
 		handler http.HandlerFunc
