@@ -58,3 +58,9 @@ func TestScenariosExternal(t *testing.T) {
 	}
 	Run(t, base)
 }
+
+func TestConcurrentCartThroughRunner(t *testing.T) {
+	mem := memstore.New()
+	srv := startRunner(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
+	ConcurrentCart(t, srv.URL, 50)
+}
