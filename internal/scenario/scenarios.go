@@ -184,6 +184,11 @@ func accounts(t *testing.T, base string) {
 	if r := attacker.Do("GET", "/api/session", nil); r.JSON["session"] != nil || !strings.Contains(r.SetCookie("session"), "Max-Age=0") {
 		t.Fatalf("the pre-login cookie still works: %s", r.Raw)
 	}
+	forger := NewClient(t, base)
+	forger.SetJarCookie("session", tamper(postLogin))
+	if r := forger.Do("GET", "/api/session", nil); r.JSON["session"] != nil || !strings.Contains(r.SetCookie("session"), "Max-Age=0") {
+		t.Fatalf("a tampered session cookie was not refused and expired: %s", r.Raw)
+	}
 	r = login(t, c, name, true)
 	if sc := r.SetCookie("session"); !strings.Contains(sc, "Max-Age=2592000") {
 		t.Fatalf("remember Set-Cookie = %q", sc)
