@@ -1,7 +1,7 @@
 // account.js: register, log in and out, the current session's deadlines
 // and the list of the user's sessions (account.html).
 import { api } from "./api.js";
-import "./theme.js";
+import { applyPreferences } from "./theme.js";
 import { byId, el, showOK, showError, clearFeedback, busy, formatTime, formatDuration, formatWait } from "./ui.js";
 
 const whoamiFeedback = byId("whoami-feedback");
@@ -190,6 +190,9 @@ async function logout() {
     fail(whoamiFeedback, res);
     return;
   }
+  // The API answers logout with Clear-Site-Data: "cookies", which also clears
+  // the theme and language cookies: apply what is left (the defaults).
+  applyPreferences();
   await loadWho();
   showOK(whoamiFeedback, "Logged out. The server deleted your session record and expired your cookie.");
   focusWho();
