@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# Runs the real `sam local start-api` and `sam local invoke` on a machine
+# without a Docker engine: podman serves the Docker API that SAM speaks, the
+# Lambda base image is made here from busybox (nothing is pulled), and a
+# DynamoDB emulator (moto, from the project's .venv) is reachable from the
+# Lambda containers as http://dynamodb:8000. See docs/sam-local.md.
+#
+#   sam-local.sh install   apt packages: podman, runc, busybox-static (+ qemu-user-static for arm64 on x86_64)
+#   sam-local.sh serve     up, then wait until Ctrl-C or SIGTERM, then down
+#   sam-local.sh up        podman service, base image, emulator, tables, sam build, start-api (in the background)
+#   sam-local.sh down      stop everything `up` started, by the PIDs and names it recorded
+#   sam-local.sh invoke    `sam local invoke` of every events/*.json, compared with `make invoke`
+#   sam-local.sh test      up, the HTTP scenario suite against it, invoke, down
+#
+# Settings (environment): SAM_ARCH (arm64, the template's; x86_64 runs
+# natively on an x86_64 host), SAM_PORT (default: a free port), SAM_STATE
+# (default .local/sam), SAM_TEMPLATE (template.yaml), SAM_ENV_VARS (env.json),
+# SAM_EVENTS (events), VENV (.venv).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/infra/sam-local
+cd "$ROOT"
+
+SAM_ARCH=${SAM_ARCH:-arm64}
+STATE=${SAM_STATE:-$ROOT/.local/sam}
+TEMPLATE=${SAM_TEMPLATE:-template.yaml}
+ENV_VARS=${SAM_ENV_VARS:-env.json}
+EVENTS=${SAM_EVENTS:-events}
+VENV=${VENV:-$ROOT/.venv}
+SAM=$VENV/bin/sam
+MOTO=$VENV/bin/moto_server
+GO=${GO:-go}
+
+NETWORK=sessionlab-sam
+DYNAMO_CONTAINER=sessionlab-sam-dynamodb
+DYNAMO_ALIAS=dynamodb
+LABEL=org.sessionlab.sam-local
+SOCKET=$STATE/podman.sock
+LOGS=$STATE/logs
+
+export CONTAINERS_CONF=$HERE/containers.conf
+export DOCKER_HOST=unix://$SOCKET
+export SAM_CLI_TELEMETRY=0
+
+log() { printf 'sam-local: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---- settings derived from SAM_ARCH -------------------------------------------
+
+case $SAM_ARCH in
+  arm64) GOARCH=arm64 ;;
+  x86_64) GOARCH=amd64 ;;
+  *) die "SAM_ARCH=$SAM_ARCH: use arm64 or x86_64" ;;
+esac
+# The name and tag SAM 1.170 looks for (samcli/local/docker/lambda_image.py):
+# public.ecr.aws/lambda/provided:al2023-<arch>; it builds
+# ...:al2023-rapid-<arch> on top, adding its own aws-lambda-rie.
+BASE_IMAGE=public.ecr.aws/lambda/provided:al2023-$SAM_ARCH
+RAPID_IMAGE=public.ecr.aws/lambda/provided:al2023-rapid-$SAM_ARCH
+
+host_goarch() {
+  case $(uname -m) in
+    x86_64) echo amd64 ;;
+    aarch64 | arm64) echo arm64 ;;
+    *) uname -m ;;
+  esac
+}
+
+needs_emulation() { [[ $GOARCH != "$(host_goarch)" ]]; }
+
+# ---- install --------------------------------------------------------------------
+
+cmd_install() {
+  local pkgs=(podman runc busybox-static) missing=()
+  needs_emulation && pkgs+=(qemu-user-static)
+  for p in "${pkgs[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  needs_emulation && register_qemu
+  return 0
+}
+
+# register_qemu lets the kernel run arm64 binaries through qemu-user (the F
+# flag opens the interpreter now, so it works inside containers too).
+register_qemu() {
+  local qarch=aarch64 misc=/proc/sys/fs/binfmt_misc
+  [[ $GOARCH == amd64 ]] && qarch=x86_64
+  [[ -e $misc/register ]] || mount -t binfmt_misc binfmt_misc "$misc" ||
+    die "cannot mount binfmt_misc: run with SAM_ARCH=$(uname -m) instead (see docs/sam-local.md)"
+  [[ -e $misc/qemu-$qarch ]] && return 0
+  grep -v '^#' "/usr/lib/binfmt.d/qemu-$qarch.conf" >"$misc/register" ||
+    die "cannot register qemu-$qarch with binfmt_misc: run with SAM_ARCH=$(uname -m) instead"
+  log "registered qemu-$qarch-static for $SAM_ARCH binaries"
+}
+
+# ---- podman service -------------------------------------------------------------
+
+pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_podman() {
+  mkdir -p "$STATE" "$LOGS"
+  if pid_alive "$STATE/podman.pid"; then return 0; fi
+  rm -f "$SOCKET"
+  podman system service --time=0 "unix://$SOCKET" >"$LOGS/podman.log" 2>&1 &
+  echo $! >"$STATE/podman.pid"
+  wait_for "podman API on $SOCKET" 20 podman_api_ready
+}
+
+podman_api_ready() {
+  curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: poll COMMAND every 0.2 s.
+wait_for() {
+  local what=$1 secs=$2 i
+  shift 2
+  for ((i = 0; i < secs * 5; i++)); do
+    "$@" && return 0
+    sleep 0.2
+  done
+  die "$what not ready after ${secs}s (logs: $LOGS)"
+}
+
+# ---- base image -----------------------------------------------------------------
+
+# ensure_base_image makes $BASE_IMAGE when it is missing: a root filesystem of
+# Debian's static busybox, imported with podman. SAM's own image build on top
+# only runs `mv` and `chmod` in it; the function's bootstrap and SAM's
+# aws-lambda-rie are static Go binaries. busybox is the host's architecture:
+# the kernel runs it natively (the image is tagged for $SAM_ARCH, which is
+# what SAM asks for). An image of that name that this script did not make
+# (a real one, pulled on a laptop) is used as it is.
+ensure_base_image() {
+  local want have
+  want=$(base_fingerprint)
+  if podman image exists "$BASE_IMAGE"; then
+    have=$(podman image inspect "$BASE_IMAGE" --format "{{index .Labels \"$LABEL.base\"}}")
+    case $have in
+      "$want") return 0 ;;
+      "" | "<no value>") log "using the existing $BASE_IMAGE (not made here)"; return 0 ;;
+    esac
+  fi
+  log "making $BASE_IMAGE from busybox-static (nothing is pulled)"
+  local rootfs
+  rootfs=$(mktemp -d)
+  make_rootfs "$rootfs"
+  tar --numeric-owner -C "$rootfs" -c . | podman import --arch "$GOARCH" --os linux \
+    --change "ENV LAMBDA_TASK_ROOT=/var/task" --change "ENV LAMBDA_RUNTIME_DIR=/var/runtime" \
+    --change "WORKDIR /var/task" --change "LABEL $LABEL.base=$want" - "$BASE_IMAGE" >/dev/null
+  rm -rf "$rootfs"
+  # SAM builds the rapid image only when it is missing: drop the one made on
+  # top of an older base.
+  podman image rm -f "$RAPID_IMAGE" >/dev/null 2>&1 || true
+}
+
+base_fingerprint() {
+  { sha256sum /bin/busybox; declare -f make_rootfs; echo "$GOARCH"; } | sha256sum | cut -c1-16
+}
+
+make_rootfs() {
+  local dir=$1 applet
+  mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,var/task,var/runtime,var/rapid,opt,root}
+  cp /bin/busybox "$dir/bin/busybox"
+  for applet in $(/bin/busybox --list-full); do
+    [[ -e $dir/$applet ]] || ln -s /bin/busybox "$dir/$applet"
+  done
+  chmod 1777 "$dir/tmp"
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+  echo 'root:x:0:' >"$dir/etc/group"
+}
+
+# ---- DynamoDB emulator ------------------------------------------------------------
+
+# start_dynamodb runs moto inside the network namespace of a small container
+# on the $NETWORK network (alias $DYNAMO_ALIAS): the Lambda containers, which
+# SAM joins to that network (--docker-network), reach it by name, and the host
+# reaches it on a published 127.0.0.1 port. Nothing listens on the host's
+# other addresses.
+start_dynamodb() {
+  podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
+  podman rm -f -t 0 "$DYNAMO_CONTAINER" >/dev/null 2>&1 || true
+  local port pid
+  port=$(free_port)
+  # (podman warns that an arm64-tagged image runs on amd64: its busybox is
+  # the host's own; only `sleep` runs in this container.)
+  podman run -d --name "$DYNAMO_CONTAINER" --label "$LABEL=1" --network "$NETWORK" \
+    --network-alias "$DYNAMO_ALIAS" -p "127.0.0.1:$port:8000" "$BASE_IMAGE" sleep 2147483647 \
+    >/dev/null 2>"$LOGS/dynamodb-container.log" || { cat "$LOGS/dynamodb-container.log" >&2; die "cannot start $DYNAMO_CONTAINER"; }
+  pid=$(podman inspect "$DYNAMO_CONTAINER" --format '{{.State.Pid}}')
+  nsenter -t "$pid" -n -- "$MOTO" -H 0.0.0.0 -p 8000 >"$LOGS/moto.log" 2>&1 &
+  echo $! >"$STATE/moto.pid"
+  echo "http://127.0.0.1:$port" >"$STATE/dynamodb-endpoint"
+  wait_for "moto on 127.0.0.1:$port" 60 curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/"
+  "$VENV/bin/python" "$HERE/create_tables.py" "$TEMPLATE" "http://127.0.0.1:$port" >&2
+}
+
+# reset_dynamodb empties the emulator (moto's reset API) and makes the tables
+# again, so that each sample event meets an empty store, as `make invoke`
+# (a new process with an empty in-memory store) does.
+reset_dynamodb() {
+  local ep
+  ep=$(cat "$STATE/dynamodb-endpoint")
+  curl -sf -X POST -o /dev/null "$ep/moto-api/reset" || die "cannot reset the emulator at $ep"
+  "$VENV/bin/python" "$HERE/create_tables.py" "$TEMPLATE" "$ep" >/dev/null
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ---- sam build and start-api ------------------------------------------------------------
+
+overrides() {
+  echo "Architecture=$SAM_ARCH DynamoDBEndpoint=http://$DYNAMO_ALIAS:8000"
+}
+
+sam_build() {
+  log "sam build ($SAM_ARCH)"
+  # The Makefile's build-<Function> targets take ARCH as a GOARCH.
+  ARCH=$GOARCH "$SAM" build --build-in-source --parallel --template-file "$TEMPLATE" \
+    --build-dir "$STATE/build" --parameter-overrides "$(overrides)" >"$LOGS/sam-build.log" 2>&1 ||
+    { tail -n 30 "$LOGS/sam-build.log" >&2; die "sam build failed (log: $LOGS/sam-build.log)"; }
+}
+
+sam_args() {
+  echo --template-file "$STATE/build/template.yaml" --skip-pull-image \
+    --docker-network "$NETWORK" --env-vars "$ENV_VARS"
+}
+
+start_api() {
+  local port=${SAM_PORT:-$(free_port)}
+  # shellcheck disable=SC2046 # sam_args is a list of plain words
+  "$SAM" local start-api $(sam_args) --parameter-overrides "$(overrides)" \
+    --host 127.0.0.1 --port "$port" --warm-containers EAGER >"$LOGS/start-api.log" 2>&1 &
+  echo $! >"$STATE/sam.pid"
+  echo "http://127.0.0.1:$port" >"$STATE/url"
+  wait_for "sam local start-api on 127.0.0.1:$port" 180 api_ready "$port"
+  log "sam local start-api: http://127.0.0.1:$port (log: $LOGS/start-api.log)"
+}
+
+api_ready() {
+  pid_alive "$STATE/sam.pid" || { tail -n 30 "$LOGS/start-api.log" >&2; die "sam local start-api exited"; }
+  grep -q 'Running on' "$LOGS/start-api.log"
+}
+
+require_tools() {
+  [[ -x $SAM ]] || die "no $SAM: run make venv"
+  [[ -x $MOTO ]] || die "no $MOTO: run make venv"
+  [[ -f $ENV_VARS ]] || die "no $ENV_VARS: run make env.json"
+  command -v podman >/dev/null || die "no podman: run $0 install"
+}
+
+cmd_prepare() {
+  require_tools
+  needs_emulation && register_qemu
+  local t0=$SECONDS
+  start_podman
+  ensure_base_image
+  start_dynamodb
+  log "podman, base image, emulator and tables ready in $((SECONDS - t0)) s"
+  t0=$SECONDS
+  sam_build
+  log "sam build took $((SECONDS - t0)) s"
+}
+
+cmd_up() {
+  cmd_prepare
+  local t0=$SECONDS
+  start_api
+  log "start-api ready in $((SECONDS - t0)) s"
+}
+
+# ---- down ---------------------------------------------------------------------------
+
+stop_pid() {
+  local file=$1 name=$2 i
+  pid_alive "$file" || { rm -f "$file"; return 0; }
+  local pid
+  pid=$(cat "$file")
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name (pid $pid) did not stop on SIGTERM: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+cmd_down() {
+  # SAM removes its warm containers on SIGTERM.
+  stop_pid "$STATE/sam.pid" "sam local start-api"
+  stop_pid "$STATE/moto.pid" "moto"
+  if [[ -S $SOCKET ]] && command -v podman >/dev/null; then
+    # Lambda containers SAM left behind (after a SIGKILL), then the emulator's.
+    local ids=()
+    mapfile -t ids < <(podman ps -aq --filter "network=$NETWORK" 2>/dev/null || true)
+    if ((${#ids[@]})); then podman rm -f -t 0 "${ids[@]}" >/dev/null 2>&1 || true; fi
+  fi
+  stop_pid "$STATE/podman.pid" "podman system service"
+  rm -f "$STATE/url" "$STATE/dynamodb-endpoint"
+}
+
+cmd_serve() {
+  trap cmd_down EXIT
+  trap 'exit 130' INT TERM
+  cmd_up
+  log "serving until Ctrl-C"
+  while pid_alive "$STATE/sam.pid"; do sleep 1; done
+  die "sam local start-api stopped (log: $LOGS/start-api.log)"
+}
+
+# ---- invoke: sam local invoke against make invoke -------------------------------------
+
+cmd_invoke() {
+  [[ -s $STATE/dynamodb-endpoint ]] || die "nothing is up: run $0 up first"
+  local respcmp=$STATE/respcmp out=$STATE/invoke failed=0 n=0 t0
+  $GO build -o "$respcmp" ./infra/sam-local/respcmp
+  mkdir -p "$out"
+  local ev fn base
+  while read -r fn ev; do
+    base=$(basename "$ev" .json)
+    n=$((n + 1))
+    ENV_FILE=$ENV_VARS make --no-print-directory -s invoke FN="$fn" EVENT="$ev" >"$out/$base.make.json" 2>"$out/$base.make.log" ||
+      { log "make invoke $fn $ev failed: $(tail -n 3 "$out/$base.make.log")"; failed=$((failed + 1)); continue; }
+    reset_dynamodb
+    t0=$SECONDS
+    # shellcheck disable=SC2046
+    "$SAM" local invoke $(sam_args) --parameter-overrides "$(overrides)" -e "$ev" "$fn" \
+      >"$out/$base.sam.json" 2>"$out/$base.sam.log" ||
+      { log "sam local invoke $fn $ev failed: $(tail -n 3 "$out/$base.sam.log")"; failed=$((failed + 1)); continue; }
+    if "$respcmp" compare "$out/$base.make.json" "$out/$base.sam.json"; then
+      echo "ok   $ev ($fn, sam local invoke $((SECONDS - t0)) s)"
+    else
+      echo "FAIL $ev ($fn): make invoke and sam local invoke differ (above)"
+      failed=$((failed + 1))
+    fi
+  done < <("$respcmp" route "$TEMPLATE" "$EVENTS"/*.json)
+  echo "sam local invoke: $((n - failed)) passed, $failed failed"
+  ((n > 0)) || die "no events in $EVENTS"
+  ((failed == 0))
+}
+
+# ---- test ---------------------------------------------------------------------------
+
+cmd_test() {
+  trap cmd_down EXIT
+  cmd_up
+  local url status=0 t0=$SECONDS
+  url=$(cat "$STATE/url")
+  log "HTTP scenarios against $url"
+  SCENARIO_BASE_URL=$url SCENARIO_SERVER=sam-local $GO test -count=1 -run 'TestScenariosExternal' -v ./internal/scenario 2>&1 |
+    tee "$LOGS/scenarios.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+\S+_test.go)' || true
+  grep -q '^ok' "$LOGS/scenarios.log" || status=1
+  grep -q -- '--- SKIP' "$LOGS/scenarios.log" && { log "scenario suite skipped"; status=1; }
+  log "scenarios took $((SECONDS - t0)) s"
+  t0=$SECONDS
+  cmd_invoke || status=1
+  log "invoke comparison took $((SECONDS - t0)) s"
+  return $status
+}
+
+case ${1:-} in
+  install) cmd_install ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  serve) cmd_serve ;;
+  prepare) cmd_prepare ;;
+  invoke) cmd_invoke ;;
+  test) cmd_test ;;
+  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+esac
