@@ -313,6 +313,9 @@ func testDelete(t *testing.T, s session.Store) {
 	}
 }
 
+// testListByUser lists right after creating. On DynamoDB itself the
+// byUsername index is eventually consistent (emulators are not), so a run
+// against a real table may need a moment between the two.
 func testListByUser(t *testing.T, s session.Store) {
 	now := start()
 	alice, bob := newUsername("alice"), newUsername("bob")
