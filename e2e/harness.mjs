@@ -329,12 +329,12 @@ export async function assertTabOrder(page, label) {
     });
   });
   assert.ok(expected.length > 0, `${label}: no focusable element at all`);
-  // Start from the top of the document, as a keyboard user arriving does.
-  await page.evaluate(() => {
-    if (document.activeElement) document.activeElement.blur();
-    window.scrollTo(0, 0);
-  });
-  await page.locator("body").focus().catch(() => {});
+  // Start before the first control, as a keyboard user arriving does:
+  // focus it, step back out of the document with Shift+Tab, then Tab in.
+  // (Blurring alone would leave chromium's sequential focus navigation
+  // starting point where the focus was.)
+  await page.locator('[data-e2e-tab="0"]').focus();
+  await page.keyboard.press("Shift+Tab");
   const seen = [];
   const unstyled = [];
   for (let i = 0; i < expected.length + 2; i++) {
