@@ -1,0 +1,231 @@
+"""Tests of awsdeploy against moto's in-process AWS: no account, no network.
+
+Run with `make deploy-test`. What they cannot show: SAM's own deploy and
+delete (`run` is replaced by a recorder) and CloudFront's real behaviour.
+"""
+
+import json
+import struct
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import awsdeploy as ad
+
+REGION = "eu-west-1"
+KEY_A = "a" * 64
+KEY_B = "b" * 64
+
+# A stand-in for the deployed stack: the parameters and outputs awsdeploy reads.
+FAKE_STACK = {
+    "Parameters": {
+        "SiteOrigin": {"Type": "String", "Default": ""},
+        "SessionSecretVersion": {"Type": "String", "Default": ""},
+        "DeletionProtection": {"Type": "String", "Default": "true"},
+        "SecretArn": {"Type": "String"},
+        "DistributionId": {"Type": "String"},
+    },
+    "Resources": {"SiteBucket": {"Type": "AWS::S3::Bucket"}},
+    "Outputs": {
+        "SiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net"},
+        "ApiUrl": {"Value": "https://abc.execute-api.eu-west-1.amazonaws.com"},
+        "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
+        "DistributionId": {"Value": {"Ref": "DistributionId"}},
+        "SessionSecretArn": {"Value": {"Ref": "SecretArn"}},
+        "FunctionLogGroup": {"Value": "/sessionlab/functions"},
+    },
+}
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def stack(aws):
+    """A deployed stand-in stack, its secret holding KEY_A, and a distribution."""
+    secret = boto3.client("secretsmanager", region_name=REGION).create_secret(Name="s", SecretString=KEY_A)
+    dist = boto3.client("cloudfront", region_name=REGION).create_distribution(DistributionConfig={
+        "CallerReference": "t", "Comment": "", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "o.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https"},
+    })["Distribution"]
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName="sessionlab", TemplateBody=json.dumps(FAKE_STACK),
+        # Every parameter given: moto (unlike CloudFormation) keeps no defaults for UsePreviousValue.
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in {
+            "SecretArn": secret["ARN"], "DistributionId": dist["Id"],
+            "SiteOrigin": "", "SessionSecretVersion": "", "DeletionProtection": "true"}.items()])
+    return ad.connect("sessionlab", None, None)
+
+
+@pytest.fixture
+def ran(monkeypatch):
+    """Records the commands awsdeploy would run (sam deploy, sam delete)."""
+    calls = []
+    monkeypatch.setattr(ad, "run", lambda cmd: calls.append([str(c) for c in cmd]))
+    return calls
+
+
+def args(**kw):
+    base = {"yes": True, "unprotect": False, "force": False, "no_confirm": False, "param": []}
+    return type("Args", (), {**base, **kw})()
+
+
+def test_site_files_types_and_cache(tmp_path):
+    (tmp_path / "css").mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html>")
+    (tmp_path / "css" / "site.css").write_text("body{}")
+    (tmp_path / "favicon.svg").write_text("<svg/>")
+    (tmp_path / ".DS_Store").write_text("x")
+    got = {f.key: (f.content_type, f.cache_control) for f in ad.site_files(tmp_path)}
+    assert got == {
+        "index.html": ("text/html; charset=utf-8", "no-cache"),
+        "css/site.css": ("text/css; charset=utf-8", "no-cache"),
+        "favicon.svg": ("image/svg+xml", "public, max-age=86400"),
+    }
+
+
+def test_site_files_refuses_unknown_type(tmp_path):
+    (tmp_path / "notes.docx").write_text("x")
+    with pytest.raises(ad.Stop, match="notes.docx"):
+        ad.site_files(tmp_path)
+
+
+def test_every_file_of_the_real_site_has_a_type():
+    files = ad.site_files()
+    assert any(f.key == "index.html" for f in files)
+
+
+def test_upload_replaces_the_site_and_invalidates(aws, tmp_path):
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="site", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket="site", Key="old.html", Body=b"gone")
+    (tmp_path / "js").mkdir()
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    (tmp_path / "js" / "api.js").write_text("export {}")
+    stale = ad.upload_site(s3, "site", ad.site_files(tmp_path))
+    assert stale == ["old.html"]
+    assert sorted(ad.list_keys(s3, "site")) == ["index.html", "js/api.js"]
+    head = s3.head_object(Bucket="site", Key="js/api.js")
+    assert head["ContentType"] == "text/javascript; charset=utf-8"
+    assert head["CacheControl"] == "no-cache"
+    assert s3.get_object(Bucket="site", Key="index.html")["Body"].read() == b"<p>hi</p>"
+
+
+def test_connect_without_credentials_says_so(monkeypatch, tmp_path, capsys):
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+              "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    assert ad.main(["preflight"]) == 1
+    err = capsys.readouterr().err
+    assert "no usable AWS credentials" in err and "aws configure" in err
+
+
+def test_connect_without_region_says_so(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for k in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+    assert ad.main(["delete"]) == 1
+    assert "no AWS region set" in capsys.readouterr().err
+
+
+def test_deploy_sets_site_origin_once_then_publishes(stack, ran, monkeypatch, tmp_path):
+    monkeypatch.setattr(ad, "BUILD_DIR", tmp_path)
+    (tmp_path / "template.yaml").write_text("{}")
+    ad.cmd_deploy(stack, args(no_confirm=True, param=["LogRetentionDays=7"]))
+    assert ran[0][1:2] == ["deploy"] and "--no-confirm-changeset" in ran[0]
+    assert ran[0][-2:] == ["--parameter-overrides", "LogRetentionDays=7"]
+    after = ad.describe(stack)
+    assert ad.parameters(after)["SiteOrigin"] == "https://d111111abcdef8.cloudfront.net"
+    assert ad.parameters(after)["DeletionProtection"] == "true"  # the others are kept
+    bucket = ad.outputs(after)["SiteBucketName"]
+    assert "index.html" in ad.list_keys(boto3.client("s3", region_name=REGION), bucket)
+    cf = boto3.client("cloudfront", region_name=REGION)
+    invs = cf.list_invalidations(DistributionId=ad.outputs(after)["DistributionId"])["InvalidationList"]
+    assert invs["Quantity"] == 1
+    # A second deploy finds SiteOrigin right and leaves the stack alone.
+    monkeypatch.setattr(ad, "update_parameters", lambda *a: pytest.fail(f"stack updated again: {a[1]}"))
+    ad.cmd_deploy(stack, args())
+    assert len(ran) == 2
+
+
+def test_delete_refuses_protected_tables(stack, ran):
+    with pytest.raises(ad.Stop, match="UNPROTECT=1"):
+        ad.cmd_delete(stack, args())
+    assert ran == []
+
+
+def test_delete_unprotects_empties_and_deletes(stack, ran):
+    bucket = ad.outputs(ad.describe(stack))["SiteBucketName"]
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key="index.html", Body=b"x")
+    ad.cmd_delete(stack, args(unprotect=True))
+    assert ad.parameters(ad.describe(stack))["DeletionProtection"] == "false"
+    assert ad.list_keys(boto3.client("s3", region_name=REGION), bucket) == []
+    assert ran == [[str(ad.SAM), "delete", "--stack-name", "sessionlab", "--region", REGION,
+                    "--s3-prefix", "sessionlab", "--no-prompts"]]
+
+
+def test_delete_of_a_missing_stack_is_a_no_op(aws, ran):
+    ad.cmd_delete(ad.connect("nothing-here", None, None), args())
+    assert ran == []
+
+
+def test_rotation_values_verify_first_then_sign():
+    assert ad.rotation_values(f"{KEY_A},{KEY_B}", "c" * 64) == (f"{KEY_A},{KEY_B},{'c' * 64}", f"{'c' * 64},{KEY_A},{KEY_B}")
+    with pytest.raises(ad.Stop):
+        ad.rotation_values("not-hex", "c" * 64)
+
+
+def test_rotate_then_retire(stack, monkeypatch):
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    ad.cmd_rotate_secret(stack, args())
+    st = ad.describe(stack)
+    pinned = ad.parameters(st)["SessionSecretVersion"]
+    value = sm.get_secret_value(SecretId=ad.outputs(st)["SessionSecretArn"], VersionId=pinned)["SecretString"]
+    new, old = value.split(",")
+    assert old == KEY_A and len(new) == 64 and int(new, 16) >= 0
+    with pytest.raises(ad.Stop, match="0 days old"):
+        ad.cmd_retire_old_keys(stack, args())
+    monkeypatch.setattr(ad, "now", lambda: ad.dt.datetime.now(ad.dt.timezone.utc) + ad.LONGEST_SESSION)
+    ad.cmd_retire_old_keys(stack, args())
+    st = ad.describe(stack)
+    assert ad.parameters(st)["SessionSecretVersion"] != pinned
+    assert sm.get_secret_value(SecretId=ad.outputs(st)["SessionSecretArn"],
+                               VersionId=ad.parameters(st)["SessionSecretVersion"])["SecretString"] == new
+
+
+def elf(machine, e_type=2, interp=False):
+    """A minimal 64-bit little-endian ELF header with one program header."""
+    header = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+    header += struct.pack("<HHIQQQIHHHHHH", e_type, machine, 1, 0, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+    return header + struct.pack("<IIQQQQQQ", 3 if interp else 1, 0, 0, 0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("data,arch,why", [
+    (elf(183), "arm64", None),
+    (elf(62), "x86_64", None),
+    (elf(62), "arm64", "not arm64"),
+    (elf(183, interp=True), "arm64", "dynamically linked"),
+    (elf(183, e_type=3), "arm64", "not an executable"),
+    (b"#!/bin/sh\n", "arm64", "not an ELF file"),
+])
+def test_check_bootstrap(tmp_path, data, arch, why):
+    p = tmp_path / "bootstrap"
+    p.write_bytes(data)
+    p.chmod(0o755)
+    got = ad.check_bootstrap(p, arch)
+    assert (got is None) if why is None else (why in got), got

@@ -1,0 +1,49 @@
+## ---- AWS: template checks (no account needed) and deployment (docs/deploy.md) ----
+
+# The CloudFormation stack `make deploy` and `make delete` work on.
+STACK     ?= sessionlab
+# PARAMS="DeletionProtection=false LogRetentionDays=7": template parameters for `make deploy`.
+PARAMS    ?=
+# CONFIRM=0: `make deploy` executes the change set without asking.
+CONFIRM   ?= 1
+SAM       := $(PY)/sam
+AWSDEPLOY := PYTHONDONTWRITEBYTECODE=1 $(PY)/python infra/deploy/awsdeploy.py --stack $(STACK)
+# SAM CLI: no telemetry calls from CI or from anyone's machine.
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: lint-template
+lint-template: venv ## cfn-lint and sam validate --lint on template.yaml (no AWS account needed)
+	$(PY)/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+.PHONY: sam-build
+sam-build: venv ## sam build (makefile method, no Docker), then check each bootstrap is a static linux/$(ARCH) ELF
+	$(SAM) build --template template.yaml --parameter-overrides Architecture=$(ARCH)
+	PYTHONDONTWRITEBYTECODE=1 $(PY)/python infra/deploy/awsdeploy.py check-artifacts --arch $(ARCH)
+
+.PHONY: deploy-test
+deploy-test: venv ## the deploy tool's own tests, against moto's in-process AWS (no account needed)
+	PYTHONDONTWRITEBYTECODE=1 $(PY)/python -m pytest -q -p no:cacheprovider infra/deploy
+
+.PHONY: deploy
+deploy: venv ## deploy everything to your AWS account: sam build, sam deploy, upload site/, invalidate CloudFront
+	@test "$(ARCH)" = arm64 || { echo "make deploy: the template runs arm64 functions; unset ARCH (it is $(ARCH))"; exit 2; }
+	@$(AWSDEPLOY) preflight
+	@$(MAKE) --no-print-directory sam-build
+	@$(AWSDEPLOY) deploy $(if $(filter 0,$(CONFIRM)),--no-confirm) $(if $(strip $(PARAMS)),--param $(PARAMS))
+
+.PHONY: publish
+publish: venv ## upload site/ to the deployed bucket and invalidate CloudFront (pages only, no stack change)
+	@$(AWSDEPLOY) publish
+
+.PHONY: delete
+delete: venv ## delete the stack and all its data (UNPROTECT=1 lifts the tables' deletion protection; YES=1 skips the question)
+	@$(AWSDEPLOY) delete $(if $(UNPROTECT),--unprotect) $(if $(YES),--yes)
+
+.PHONY: rotate-secret
+rotate-secret: venv ## add a new session signing key in AWS; old keys keep verifying
+	@$(AWSDEPLOY) rotate-secret $(if $(YES),--yes)
+
+.PHONY: retire-old-keys
+retire-old-keys: venv ## after 31 days, keep only the signing key (FORCE=1 to do it sooner)
+	@$(AWSDEPLOY) retire-old-keys $(if $(YES),--yes) $(if $(FORCE),--force)
