@@ -51,15 +51,15 @@ export function uniqueName(prefix) {
 
 /**
  * Returns the path of a built runner: $SESSIONLAB_RUNNER (make e2e builds
- * it once), or one built here with go build.
+ * it once), or one built into dir with go build.
  */
-function runnerBinary() {
+function runnerBinary(dir) {
   const given = process.env.SESSIONLAB_RUNNER;
   if (given) {
     assert.ok(existsSync(given), `SESSIONLAB_RUNNER=${given} does not exist: build it with go build -o ${given} ./cmd/local`);
     return resolve(given);
   }
-  const out = join(mkdtempSync(join(tmpdir(), "sessionlab-e2e-bin-")), "local");
+  const out = join(dir, "local");
   execFileSync("go", ["build", "-o", out, "./cmd/local"], { cwd: ROOT, stdio: "inherit" });
   return out;
 }
@@ -70,8 +70,8 @@ function runnerBinary() {
  * @returns {Promise<{base:string, stop:()=>Promise<void>, log:()=>string}>}
  */
 export async function startRunner() {
-  const bin = runnerBinary();
   const dir = mkdtempSync(join(tmpdir(), "sessionlab-e2e-"));
+  const bin = runnerBinary(dir);
   const envFile = join(dir, "env.json");
   const secret = randomBytes(32).toString("hex");
   writeFileSync(envFile, JSON.stringify({ Parameters: { SESSION_SECRET: secret, COOKIE_SECURE: "false" } }), { mode: 0o600 });
@@ -203,7 +203,7 @@ export class Guarded {
   }
 
   /** Waits until page has had no request in flight for a moment. */
-  async settle(page, timeout = 5_000) {
+  async settle(page, timeout = 10_000) {
     const pending = this.inflight.get(page);
     const end = Date.now() + timeout;
     let quiet = 0;
@@ -258,7 +258,7 @@ export async function settleOf(page) {
  * Polls fn (async, returns a value) until check(value) is true; fails with
  * what it saw last.
  */
-export async function until(fn, check, what, timeout = 5_000) {
+export async function until(fn, check, what, timeout = 10_000) {
   const end = Date.now() + timeout;
   let last;
   for (;;) {

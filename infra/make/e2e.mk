@@ -6,11 +6,14 @@ CHROMIUM       ?= /usr/bin/chromium
 E2E_RUNNER     := bin/e2e/local
 E2E_TESTS      := $(wildcard e2e/*.test.mjs)
 E2E_REPORTER   ?= spec
+# Test files run side by side (each has its own runner and chromium): the
+# scenarios mostly wait on the browser, so this roughly halves the time.
+E2E_JOBS       ?= 4
 
 .PHONY: e2e
 e2e: e2e-deps $(E2E_RUNNER) ## browser tests: chromium + playwright-core + axe-core against the local runner; writes docs/screenshots/
 	@start=$$(date +%s); \
-	  SESSIONLAB_RUNNER=$(CURDIR)/$(E2E_RUNNER) node --test --test-concurrency=1 --test-reporter=$(E2E_REPORTER) $(E2E_TESTS); \
+	  SESSIONLAB_RUNNER=$(CURDIR)/$(E2E_RUNNER) node --test --test-concurrency=$(E2E_JOBS) --test-reporter=$(E2E_REPORTER) $(E2E_TESTS); \
 	  status=$$?; echo "e2e: $$(( $$(date +%s) - start )) s"; exit $$status
 
 # `make test` runs the browser tests too.
