@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sessionlab/sessionlab/internal/cart"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 )
 
@@ -293,4 +294,25 @@ func field(node map[string]any, keys ...string) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// TestSKUsMatchCatalogue checks that the SKU enum is the catalogue, in
+// order.
+func TestSKUsMatchCatalogue(t *testing.T) {
+	s := loadSpec(t)
+	sku, err := resolve(s, "#/components/schemas/SKU")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enum, _ := sku["enum"].([]any)
+	var got, want []string
+	for _, v := range enum {
+		got = append(got, fmt.Sprint(v))
+	}
+	for _, p := range cart.Catalogue {
+		want = append(want, p.SKU)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("SKU enum = %q, catalogue = %q", got, want)
+	}
 }
