@@ -42,6 +42,10 @@ LOGS=$STATE/logs
 export CONTAINERS_CONF=$HERE/containers.conf
 export DOCKER_HOST=unix://$SOCKET
 export SAM_CLI_TELEMETRY=0
+# SAM asks STS for the account ID before each local run; without credentials
+# botocore would first try the EC2 metadata address. Nothing here has AWS
+# credentials: keep every call on this machine.
+export AWS_EC2_METADATA_DISABLED=true
 
 log() { printf 'sam-local: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -344,7 +348,8 @@ cmd_invoke() {
       failed=$((failed + 1))
     fi
   done < <("$respcmp" route "$TEMPLATE" "$EVENTS"/*.json)
-  echo "sam local invoke: $((n - failed)) passed, $failed failed"
+  INVOKE_PASSED=$((n - failed)) INVOKE_FAILED=$failed
+  echo "invoke: $INVOKE_PASSED passed, $INVOKE_FAILED failed"
   ((n > 0)) || die "no events in $EVENTS"
   ((failed == 0))
 }
@@ -365,12 +370,20 @@ cmd_test() {
   t0=$SECONDS
   cmd_invoke || status=1
   log "invoke comparison took $((SECONDS - t0)) s"
+  # One closing line: scenario subtests and sample events.
+  local sp sf
+  sp=$(grep -c '^    --- PASS' "$LOGS/scenarios.log" || true)
+  sf=$(grep -c '^    --- FAIL' "$LOGS/scenarios.log" || true)
+  echo "sam-local: $((sp + ${INVOKE_PASSED:-0})) passed, $((sf + ${INVOKE_FAILED:-0})) failed"
   return $status
 }
 
 case ${1:-} in
   install) cmd_install ;;
-  up) cmd_up ;;
+  up)
+    trap 'status=$?; if ((status)); then cmd_down; fi' EXIT
+    cmd_up
+    ;;
   down) cmd_down ;;
   serve) cmd_serve ;;
   prepare) cmd_prepare ;;
