@@ -212,8 +212,12 @@ func permissionsRule(tp *tmpl) []string {
 			for _, a := range items(s["Action"]) {
 				action := str(a)
 				service, _, _ := strings.Cut(action, ":")
-				if strings.ContainsAny(action, "*?") {
+				switch {
+				case strings.ContainsAny(action, "*?"):
 					problems = append(problems, fmt.Sprintf("%s: action %q is a wildcard; name each action", fn, action))
+					continue
+				case service != "dynamodb" && service != "logs":
+					problems = append(problems, fmt.Sprintf("%s: may call %s; functions need only dynamodb and logs", fn, action))
 					continue
 				}
 				for _, r := range items(s["Resource"]) {
@@ -226,8 +230,6 @@ func permissionsRule(tp *tmpl) []string {
 						if lg, attr := getAtt(r); lg != group || attr != "Arn" || (action != "logs:CreateLogStream" && action != "logs:PutLogEvents") {
 							problems = append(problems, fmt.Sprintf("%s: %s on %s; functions need only logs:CreateLogStream and logs:PutLogEvents on their log group %s", fn, action, show(r), group))
 						}
-					case service != "dynamodb" && service != "logs":
-						problems = append(problems, fmt.Sprintf("%s: may call %s on %s; functions need only dynamodb and logs", fn, action, show(r)))
 					}
 				}
 			}
@@ -387,6 +389,7 @@ var secretReference = regexp.MustCompile(`^\{\{resolve:secretsmanager:\$\{([A-Za
 // no template or parameter ever holds the value.
 func secretRule(tp *tmpl) []string {
 	var problems []string
+	checked := map[string]bool{}
 	for _, fn := range tp.functions() {
 		v := tp.fnEnv(fn)["SESSION_SECRET"]
 		m := secretReference.FindStringSubmatch(sub(v))
@@ -399,6 +402,10 @@ func secretRule(tp *tmpl) []string {
 			problems = append(problems, fmt.Sprintf("%s: SESSION_SECRET refers to %s, not an AWS::SecretsManager::Secret of the template", fn, secret))
 			continue
 		}
+		if checked[secret] {
+			continue
+		}
+		checked[secret] = true
 		p := tp.props(secret)
 		if p["SecretString"] != nil {
 			problems = append(problems, fmt.Sprintf("%s: has a SecretString: the value would be in the template", secret))
