@@ -15,6 +15,9 @@ SECURITY_OUT := $(CURDIR)/.local/security
 # Go fuzzing: each target runs FUZZTIME, one after another.
 FUZZTIME ?= 60s
 FUZZTIME_SHORT ?= 10s
+# Time a worker may spend shrinking one new input. Go's default (60s) can
+# eat a whole FUZZTIME while the fuzzer finds nothing new.
+FUZZMINIMIZETIME ?= 5s
 # package:FuzzTarget, in the order they run.
 FUZZ_TARGETS := \
 	./internal/session:FuzzCodecDecode \
@@ -75,7 +78,7 @@ schemathesis-long: ## schemathesis with 300 test cases per operation and phase (
 fuzz: ## every Go fuzz target for FUZZTIME (default 60s) each, one after another
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg, $(FUZZTIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) "$$pkg"; \
 	done
 
 fuzz-short: ## every Go fuzz target for FUZZTIME_SHORT (default 10s) each: the CI run
