@@ -31,9 +31,11 @@ async function waitLoggedOut(page) {
 scenario("register, log out, log in without and with remember me", async ({ open }) => {
   const g = await open();
   g.allowHTTPError(401, "/api/login");
+  await g.ctx.addCookies([{ name: "theme", value: "dark", url: g.base }]);
   const page = await g.open("/account.html");
   const user = uniqueName("reg");
   await waitText(page, "#whoami-status", "no session");
+  assert.equal(await page.getAttribute("html", "data-theme"), "dark");
   assert.equal((await g.jar()).session, undefined, "no session before registering");
 
   await submitCredentials(page, "register", user, PASSWORD);
@@ -53,6 +55,10 @@ scenario("register, log out, log in without and with remember me", async ({ open
   await waitText(page, "#whoami-feedback", "Logged out");
   await g.settle(page);
   assert.equal((await g.jar()).session, undefined, "logout expires the cookie");
+  // Logout answers Clear-Site-Data: "cookies": the theme cookie goes too, and
+  // the page applies the defaults at once.
+  assert.equal((await g.jar()).theme, undefined, "Clear-Site-Data removed the theme cookie");
+  assert.equal(await page.getAttribute("html", "data-theme"), "light");
 
   // A wrong password is refused in plain words; the page stays accessible.
   await submitCredentials(page, "login", user, "not the password");
