@@ -9,7 +9,7 @@
 #   sam-local.sh serve     up, then wait until Ctrl-C or SIGTERM, then down
 #   sam-local.sh up        podman service, base image, emulator, tables, sam build, start-api (in the background)
 #   sam-local.sh down      stop everything `up` started, by the PIDs and names it recorded
-#   sam-local.sh invoke    `sam local invoke` of every events/*.json, compared with `make invoke`
+#   sam-local.sh invoke    `sam local invoke` of every events/*.json, compared with `make invoke` (after up)
 #   sam-local.sh test      up, the HTTP scenario suite against it, invoke, down
 #
 # Settings (environment): SAM_ARCH (arm64, the template's; x86_64 runs
@@ -32,8 +32,11 @@ SAM=$VENV/bin/sam
 MOTO=$VENV/bin/moto_server
 GO=${GO:-go}
 
-NETWORK=sessionlab-sam
-DYNAMO_CONTAINER=sessionlab-sam-dynamodb
+# Names of this work tree's network and emulator container (another clone on
+# the same machine gets its own).
+TREE=$(printf '%s' "$ROOT" | sha256sum | cut -c1-8)
+NETWORK=sessionlab-sam-$TREE
+DYNAMO_CONTAINER=sessionlab-sam-dynamodb-$TREE
 DYNAMO_ALIAS=dynamodb
 LABEL=org.sessionlab.sam-local
 SOCKET=$STATE/podman.sock
@@ -248,6 +251,25 @@ start_api() {
   log "sam local start-api: http://127.0.0.1:$port (log: $LOGS/start-api.log)"
 }
 
+# warm_up calls one route of each function until it answers (anything but a
+# gateway error), so that no test meets a runtime still starting: the first
+# request to a warm container starts the bootstrap, which under emulation on
+# a busy machine can outlast the function's timeout.
+warm_up() {
+  local url fn method path code i t0=$SECONDS
+  url=$(cat "$STATE/url")
+  while read -r fn method path; do
+    for ((i = 1; ; i++)); do
+      code=$(curl -s -o /dev/null -w '%{http_code}' -m 60 -X "$method" "$url$path" || true)
+      [[ $code =~ ^(000|502|503|504)$ ]] || break
+      ((i < 5)) || die "$fn did not answer $method $path after $i tries (last: $code; log: $LOGS/start-api.log)"
+      log "$fn: $method $path answered $code, trying again"
+      sleep 2
+    done
+  done < <("$STATE/respcmp" warmup "$TEMPLATE")
+  log "every function answered in $((SECONDS - t0)) s"
+}
+
 api_ready() {
   pid_alive "$STATE/sam.pid" || { tail -n 30 "$LOGS/start-api.log" >&2; die "sam local start-api exited"; }
   grep -q 'Running on' "$LOGS/start-api.log"
@@ -263,7 +285,9 @@ require_tools() {
 cmd_prepare() {
   require_tools
   needs_emulation && register_qemu
+  mkdir -p "$STATE" "$LOGS"
   local t0=$SECONDS
+  $GO build -o "$STATE/respcmp" ./infra/sam-local/respcmp
   start_podman
   ensure_base_image
   start_dynamodb
@@ -273,10 +297,22 @@ cmd_prepare() {
   log "sam build took $((SECONDS - t0)) s"
 }
 
+# lock_state holds .local/sam for this command: a second run in the same work
+# tree would share its PID files, ports and logs.
+lock_state() {
+  mkdir -p "$STATE"
+  exec 9>"$STATE/lock"
+  flock -n 9 || die "another sam-local command is running in this work tree (lock: $STATE/lock)"
+  if pid_alive "$STATE/sam.pid"; then
+    die "sam local start-api is already up at $(cat "$STATE/url" 2>/dev/null) (pid $(cat "$STATE/sam.pid")): $0 down first"
+  fi
+}
+
 cmd_up() {
   cmd_prepare
   local t0=$SECONDS
   start_api
+  warm_up
   log "start-api ready in $((SECONDS - t0)) s"
 }
 
@@ -327,7 +363,6 @@ cmd_serve() {
 cmd_invoke() {
   [[ -s $STATE/dynamodb-endpoint ]] || die "nothing is up: run $0 up first"
   local respcmp=$STATE/respcmp out=$STATE/invoke failed=0 n=0 t0
-  $GO build -o "$respcmp" ./infra/sam-local/respcmp
   mkdir -p "$out"
   local ev fn base
   while read -r fn ev; do
@@ -381,13 +416,17 @@ cmd_test() {
 case ${1:-} in
   install) cmd_install ;;
   up)
+    lock_state
     trap 'status=$?; if ((status)); then cmd_down; fi' EXIT
     cmd_up
     ;;
   down) cmd_down ;;
-  serve) cmd_serve ;;
-  prepare) cmd_prepare ;;
-  invoke) cmd_invoke ;;
-  test) cmd_test ;;
-  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+  serve) lock_state && cmd_serve ;;
+  invoke)
+    exec 9>"$STATE/lock"
+    flock -n 9 || die "another sam-local command is running in this work tree"
+    cmd_invoke
+    ;;
+  test) lock_state && cmd_test ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2 ;;
 esac

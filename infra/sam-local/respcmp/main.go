@@ -5,6 +5,8 @@
 //	                                  function whose HttpApi route the event's routeKey names
 //	respcmp compare WANT GOT          compare two API Gateway v2 response events;
 //	                                  print the differences and exit 1 if any
+//	respcmp warmup TEMPLATE           print "FUNCTION METHOD PATH", one route per
+//	                                  function to wake its container with
 //
 // Both commands read what the tools print: the response event may follow
 // log lines.
@@ -16,6 +18,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 )
@@ -33,10 +37,40 @@ func run(args []string, out io.Writer) error {
 		return routeEvents(args[1], args[2:], out)
 	case len(args) == 3 && args[0] == "compare":
 		return compareFiles(args[1], args[2], out)
+	case len(args) == 2 && args[0] == "warmup":
+		tpl, err := samtemplate.Load(args[1])
+		if err != nil {
+			return err
+		}
+		for _, fn := range tpl.Functions {
+			if r, ok := WarmupRoute(fn); ok {
+				fmt.Fprintln(out, fn.Name, r.Method, r.Path)
+			}
+		}
+		return nil
 	default:
-		return errors.New("usage: respcmp route TEMPLATE EVENT... | respcmp compare WANT GOT")
+		return errors.New("usage: respcmp route TEMPLATE EVENT... | respcmp compare WANT GOT | respcmp warmup TEMPLATE")
 	}
 }
+
+// WarmupRoute picks the route of fn that is safest to call just to start
+// its runtime: a GET without path parameters if there is one, else the
+// first route, its parameters filled with "warmup".
+func WarmupRoute(fn samtemplate.Function) (samtemplate.Route, bool) {
+	if len(fn.Routes) == 0 {
+		return samtemplate.Route{}, false
+	}
+	for _, r := range fn.Routes {
+		if r.Method == "GET" && !strings.Contains(r.Path, "{") {
+			return r, true
+		}
+	}
+	r := fn.Routes[0]
+	r.Path = pathParam.ReplaceAllString(r.Path, "warmup")
+	return r, true
+}
+
+var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 
 func routeEvents(templatePath string, events []string, out io.Writer) error {
 	tpl, err := samtemplate.Load(templatePath)

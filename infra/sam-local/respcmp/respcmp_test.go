@@ -40,6 +40,27 @@ func TestFunctionFor(t *testing.T) {
 	}
 }
 
+func TestWarmupRoute(t *testing.T) {
+	tests := []struct {
+		name   string
+		routes []samtemplate.Route
+		want   string
+		ok     bool
+	}{
+		{"a GET without parameters first", []samtemplate.Route{{Method: "PUT", Path: "/a"}, {Method: "GET", Path: "/a/{id}"}, {Method: "GET", Path: "/a"}}, "GET /a", true},
+		{"else the first route, parameters filled", []samtemplate.Route{{Method: "DELETE", Path: "/a/{id}/b/{sku}"}, {Method: "POST", Path: "/a"}}, "DELETE /a/warmup/b/warmup", true},
+		{"no routes", nil, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, ok := WarmupRoute(samtemplate.Function{Name: "F", Routes: tt.routes})
+			if ok != tt.ok || (ok && r.Key() != tt.want) {
+				t.Fatalf("WarmupRoute = %q, %v; want %q, %v", r.Key(), ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
 func TestParseResponse(t *testing.T) {
 	tests := []struct {
 		name, out string
@@ -188,6 +209,7 @@ func TestRun(t *testing.T) {
 		wantErr bool
 	}{
 		{"route", []string{"route", "testdata/template.yaml", event}, "CartFunction " + event + "\n", false},
+		{"warmup", []string{"warmup", "testdata/template.yaml"}, "CartFunction GET /api/cart\nPagesFunction GET /api/pages\n", false},
 		{"compare equal", []string{"compare", want, same}, "", false},
 		{"compare different", []string{"compare", want, other}, "  status: want 200, got 404\n", true},
 		{"compare a missing file", []string{"compare", want, filepath.Join(dir, "nope.json")}, "", true},
