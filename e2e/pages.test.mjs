@@ -73,6 +73,18 @@ scenario("the CSP is enforced: an inline script is blocked and reported (the det
   g.problems.length = 0; // expected here; every other scenario fails on one
 });
 
+scenario("axe-core runs under the CSP and catches a real violation (the checker works)", async ({ open }) => {
+  const g = await open();
+  const page = await g.open("/shop.html");
+  await assertAccessible(page, "shop.html as served");
+  await page.evaluate(() => {
+    const b = document.createElement("button");
+    b.id = "nameless";
+    document.querySelector("main").append(b);
+  });
+  await assert.rejects(assertAccessible(page, "shop.html with a nameless button"), /button-name/);
+});
+
 scenario("frame-ancestors 'none': another page cannot frame the site", async () => {
   const ctx = await env.browser.newContext();
   try {
