@@ -23,6 +23,7 @@ FUZZ_TARGETS := \
 	./internal/session:FuzzCodecDecode \
 	./internal/cookies:FuzzCookieName \
 	./internal/cookies:FuzzCookieValue \
+	./internal/cookies:FuzzSignedSession \
 	./internal/web:FuzzDecodeJSON \
 	./internal/apigw:FuzzRoundTrip \
 	./internal/apigw:FuzzHandlerEvent

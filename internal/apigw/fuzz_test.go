@@ -55,6 +55,17 @@ var echoJSON = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 })
 
+// setCookieLines are the Set-Cookie headers echoJSON writes for cs.
+func setCookieLines(cs []*http.Cookie) []string {
+	var out []string
+	for _, c := range cs {
+		if line := (&http.Cookie{Name: c.Name, Value: c.Value, Quoted: c.Quoted}).String(); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 // validHeaderValue reports whether v is a header value net/http's server
 // accepts (RFC 9110 §5.5: no control characters but tab).
 func validHeaderValue(v string) bool {
@@ -127,8 +138,8 @@ func FuzzRoundTrip(f *testing.F) {
 		if d := diff(got, want); d != "" {
 			t.Fatalf("%s %q Cookie %q: the handler saw another request: %s", method, target, cookie, d)
 		}
-		if back := cookiesOf(w.Result().Cookies()); !slices.EqualFunc(back, want.Cookies, equalCookie) {
-			t.Fatalf("Set-Cookie back %s, want %s", mustJSON(back), mustJSON(want.Cookies))
+		if got, want := w.Header().Values("Set-Cookie"), setCookieLines(r.Cookies()); !slices.Equal(got, want) {
+			t.Fatalf("Set-Cookie %q, want %q", got, want)
 		}
 	})
 }
