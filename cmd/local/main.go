@@ -27,6 +27,9 @@ import (
 
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/config"
+	"github.com/sessionlab/sessionlab/internal/dynamoclient"
+	"github.com/sessionlab/sessionlab/internal/dynamostore"
+	"github.com/sessionlab/sessionlab/internal/lambdafn"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/runner"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
@@ -70,6 +73,10 @@ func newRunner(ctx context.Context, logger *slog.Logger) (*runner.Runner, error)
 		mem := memstore.New()
 		opts.Stores = app.Stores{Sessions: mem, Users: mem, Throttle: mem}
 	case "dynamodb":
+		if err := createLocalTables(ctx, tpl, envFile); err != nil {
+			return nil, err
+		}
+		opts.OpenStores = lambdafn.DynamoStores
 	default:
 		return nil, fmt.Errorf("STORE=%q: use memory or dynamodb", store)
 	}
@@ -83,6 +90,24 @@ func newRunner(ctx context.Context, logger *slog.Logger) (*runner.Runner, error)
 			return app.Build(ctx, name, getenv, opts)
 		},
 	})
+}
+
+// createLocalTables makes the template's tables on the DynamoDB the
+// functions will use, when that is a local emulator (DYNAMODB_ENDPOINT set
+// in the environment or env.json). In AWS the stack makes them.
+func createLocalTables(ctx context.Context, tpl *samtemplate.Template, envFile runner.EnvFile) error {
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		endpoint = envFile["Parameters"]["DYNAMODB_ENDPOINT"]
+	}
+	if endpoint == "" {
+		return errors.New("STORE=dynamodb needs DYNAMODB_ENDPOINT (make dev STORE=dynamodb starts a local emulator and sets it)")
+	}
+	client, err := dynamoclient.New(ctx, endpoint)
+	if err != nil {
+		return err
+	}
+	return dynamostore.CreateTablesFrom(ctx, client, tpl.CFN, dynamostore.LocalTableNames)
 }
 
 func serve(ctx context.Context) error {

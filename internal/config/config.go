@@ -139,3 +139,18 @@ func boolVar(getenv Getenv, name string, def bool) (bool, error) {
 	}
 	return b, nil
 }
+
+// LoadDynamo reads SESSIONS_TABLE, USERS_TABLE (when withUsers) and
+// DYNAMODB_ENDPOINT. Table names are required.
+func LoadDynamo(getenv Getenv, withUsers bool) (Dynamo, error) {
+	d := Dynamo{SessionsTable: strings.TrimSpace(getenv("SESSIONS_TABLE")), Endpoint: strings.TrimSpace(getenv("DYNAMODB_ENDPOINT"))}
+	if d.SessionsTable == "" {
+		return Dynamo{}, errors.New("SESSIONS_TABLE is empty: name the DynamoDB sessions table")
+	}
+	if withUsers {
+		if d.UsersTable = strings.TrimSpace(getenv("USERS_TABLE")); d.UsersTable == "" {
+			return Dynamo{}, errors.New("USERS_TABLE is empty: name the DynamoDB users table")
+		}
+	}
+	return d, nil
+}

@@ -20,16 +20,22 @@ import (
 // dev` does, with opts' stores.
 func startRunner(t *testing.T, opts app.Options) *httptest.Server {
 	t.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return startRunnerWithEnv(t, opts, runner.EnvFile{"Parameters": {"SESSION_SECRET": hex.EncodeToString(key), "COOKIE_SECURE": "false"}})
+}
+
+// startRunnerWithEnv is startRunner with the given env.json.
+func startRunnerWithEnv(t *testing.T, opts app.Options, envFile runner.EnvFile) *httptest.Server {
+	t.Helper()
 	tpl, err := samtemplate.Load("../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
 	rn, err := runner.New(context.Background(), runner.Config{
 		Template: tpl,
 		SiteDir:  "../../site",
-		EnvFile:  runner.EnvFile{"Parameters": {"SESSION_SECRET": hex.EncodeToString(key), "COOKIE_SECURE": "false"}},
+		EnvFile:  envFile,
 		Build: func(ctx context.Context, name string, getenv config.Getenv) (http.Handler, error) {
 			return app.Build(ctx, name, getenv, opts)
 		},

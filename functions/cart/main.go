@@ -1,0 +1,6 @@
+// Command cart is the CartFunction Lambda: see internal/app and internal/lambdafn.
+package main
+
+import "github.com/sessionlab/sessionlab/internal/lambdafn"
+
+func main() { lambdafn.Main("CartFunction") }

@@ -1,0 +1,93 @@
+package scenario
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/sessionlab/sessionlab/internal/app"
+	"github.com/sessionlab/sessionlab/internal/dynamotest"
+	"github.com/sessionlab/sessionlab/internal/lambdafn"
+	"github.com/sessionlab/sessionlab/internal/runner"
+)
+
+func TestMain(m *testing.M) { dynamotest.Main(m) }
+
+// startDynamoRunner serves the template with every function opening its
+// own DynamoDB stores from its environment, exactly as in Lambda, on the
+// emulator behind this test's proxy.
+func startDynamoRunner(t *testing.T) (string, *dynamotest.Env) {
+	t.Helper()
+	env := dynamotest.New(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	srv := startRunnerWithEnv(t, app.Options{OpenStores: lambdafn.DynamoStores}, runner.EnvFile{"Parameters": {
+		"SESSION_SECRET":    hex.EncodeToString(key),
+		"COOKIE_SECURE":     "false",
+		"SESSIONS_TABLE":    env.SessionsTable,
+		"USERS_TABLE":       env.UsersTable,
+		"DYNAMODB_ENDPOINT": env.Endpoint,
+	}})
+	return srv.URL, env
+}
+
+func TestScenariosDynamoDB(t *testing.T) {
+	base, _ := startDynamoRunner(t)
+	Run(t, base)
+}
+
+func TestConcurrentCartDynamoDB(t *testing.T) {
+	base, _ := startDynamoRunner(t)
+	ConcurrentCart(t, base, 50)
+}
+
+// TestStoreDownAnswers503 cuts the store under a running server: every
+// request that needs it answers 503 store_unavailable with Retry-After
+// (never a 500, never internals) and changes nothing; when the store
+// returns, service resumes with the data it had.
+func TestStoreDownAnswers503(t *testing.T) {
+	base, env := startDynamoRunner(t)
+	c := NewClient(t, base)
+	name := Unique("down")
+	register(t, c, name)
+	c.Do("POST", "/api/cart/items", map[string]any{"sku": "tea-sencha", "quantity": 2})
+
+	env.Cut()
+	for _, tt := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api/session", nil},
+		{"GET", "/api/cart", nil},
+		{"POST", "/api/cart/items", map[string]any{"sku": "tea-sencha", "quantity": 1}},
+		{"PUT", "/api/cart/items/tea-sencha", map[string]any{"quantity": 9}},
+		{"GET", "/api/sessions", nil},
+		{"POST", "/api/login", map[string]any{"username": name, "password": testPassword}},
+		{"POST", "/api/register", map[string]any{"username": Unique("new"), "password": testPassword}},
+		{"POST", "/api/logout", nil},
+	} {
+		r := c.Do(tt.method, tt.path, tt.body)
+		if r.Status != 503 || r.ErrorCode() != "store_unavailable" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s while the store is down = %d %s", tt.method, tt.path, r.Status, r.Raw)
+		}
+		if strings.Contains(r.Raw, "dial") || strings.Contains(r.Raw, "127.0.0.1") || strings.Contains(r.Raw, "operation error") {
+			t.Errorf("%s %s shows internals: %s", tt.method, tt.path, r.Raw)
+		}
+		if sc := r.SetCookie("session"); sc != "" {
+			t.Errorf("%s %s changed the session cookie while the store was down: %q", tt.method, tt.path, sc)
+		}
+	}
+	if r := c.Do("GET", "/api/preferences", nil); r.Status != 200 {
+		t.Errorf("a route that needs no store failed while it was down: %d", r.Status)
+	}
+
+	env.Restore(t)
+	r := c.Do("GET", "/api/session", nil)
+	if r.Status != 200 || r.JSON["authenticated"] != true {
+		t.Fatalf("after the store returned: %d %s", r.Status, r.Raw)
+	}
+	if r := c.Do("GET", "/api/cart", nil); r.JSON["count"] != 2.0 {
+		t.Fatalf("cart after the outage = %s (a refused change was half-written?)", r.Raw)
+	}
+}
