@@ -141,6 +141,10 @@ func (h *handlers) set(w http.ResponseWriter, r *http.Request) {
 
 // remove takes a line out of the cart.
 func (h *handlers) remove(w http.ResponseWriter, r *http.Request) {
+	if _, ok := Lookup(r.PathValue("sku")); !ok {
+		fail(w, r, errNotInCart)
+		return
+	}
 	h.setLine(w, r, r.PathValue("sku"), 0)
 }
 

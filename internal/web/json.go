@@ -47,7 +47,7 @@ func DecodeJSON(r *http.Request, dst any) error {
 }
 
 func decodeObject(body []byte, dst any) error {
-	trimmed := bytes.TrimSpace(body)
+	trimmed := bytes.Trim(body, " \t\r\n") // JSON whitespace only
 	if len(trimmed) == 0 {
 		return Errorf(http.StatusBadRequest, "invalid_json", "This request needs a JSON object as its body.")
 	}
