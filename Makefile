@@ -8,8 +8,10 @@ GO        ?= go
 VENV      := .venv
 PY        := $(VENV)/bin
 FUNCTIONS := CookiesFunction AuthFunction CartFunction
-# Lambda architecture of `make build` and `sam build` (template: arm64).
+# Lambda architecture of `make build` and `sam build` (template: arm64;
+# x86_64 and amd64 both mean amd64 for Go).
 ARCH      ?= arm64
+GOARCH_OF  = $(if $(filter x86_64 amd64,$(ARCH)),amd64,arm64)
 PORT      ?= 3000
 # STORE=memory (default) or STORE=dynamodb for `make dev`.
 STORE     ?= memory
@@ -25,7 +27,10 @@ dev: env.json ## run site + API on http://localhost:$(PORT) (STORE=dynamodb for 
 	PORT=$(PORT) STORE=$(STORE) $(GO) run ./cmd/local
 
 .PHONY: test
-test: check ## run every test (unit, HTTP, DynamoDB emulator, template, browser)
+test: check go-test lint-template sam-build deploy-test fuzz-short schemathesis staticcheck ## run every test (unit, HTTP, DynamoDB emulator, template, SAM build, fuzz, schemathesis, browser)
+
+.PHONY: go-test
+go-test: deps ## the Go tests (the DynamoDB ones start moto from .venv)
 	$(GO) test -count=1 ./...
 
 ## ---- steps ---------------------------------------------------------------------
@@ -69,7 +74,7 @@ bin/%/bootstrap: FORCE
 
 # `sam build` (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
 build-%Function:
-	GOOS=linux GOARCH=$(ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
+	GOOS=linux GOARCH=$(GOARCH_OF) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
 	  -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
 
 .PHONY: FORCE
