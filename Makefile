@@ -23,8 +23,8 @@ help: ## list the targets
 ## ---- the two commands -------------------------------------------------------
 
 .PHONY: dev
-dev: env.json ## run site + API on http://localhost:$(PORT) (STORE=dynamodb for a local DynamoDB)
-	PORT=$(PORT) STORE=$(STORE) $(GO) run ./cmd/local
+dev: env.json $(if $(filter dynamodb,$(STORE)),dynamodb-local-start) ## run site + API on http://localhost:$(PORT) (STORE=dynamodb: a local DynamoDB on disk)
+	PORT=$(PORT) STORE=$(STORE) $(if $(filter dynamodb,$(STORE)),DYNAMODB_ENDPOINT=$(DYNAMODB_ENDPOINT)) $(GO) run ./cmd/local
 
 .PHONY: test
 test: check go-test lint-template sam-build deploy-test fuzz-short schemathesis staticcheck ## run every test (unit, HTTP, DynamoDB emulator, template, SAM build, fuzz, schemathesis, browser)
