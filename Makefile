@@ -27,7 +27,7 @@ dev: env.json $(if $(filter dynamodb,$(STORE)),dynamodb-local-start) ## run site
 	PORT=$(PORT) STORE=$(STORE) $(if $(filter dynamodb,$(STORE)),DYNAMODB_ENDPOINT=$(DYNAMODB_ENDPOINT)) $(GO) run ./cmd/local
 
 .PHONY: test
-test: check go-test lint-template sam-build deploy-test fuzz-short schemathesis staticcheck ## run every test (unit, HTTP, DynamoDB emulator, template, SAM build, fuzz, schemathesis, browser)
+test: check go-test lint-template sam-build deploy-test schemathesis staticcheck ## run every test (unit, HTTP incl. fuzz seed corpora, DynamoDB emulator, template, SAM build, schemathesis, browser)
 
 .PHONY: go-test
 go-test: deps ## the Go tests (the DynamoDB ones start moto from .venv)
