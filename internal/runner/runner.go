@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -100,26 +99,19 @@ func (rn *Runner) Routes() map[string]string { return rn.routes }
 // Gateway's 404 for anything else under /api/, the site otherwise.
 func (rn *Runner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &web.StatusWriter{ResponseWriter: w}
 	h, pattern := rn.mux.Handler(r)
-	if isAPIPath(r.URL.Path) && !isExactRoute(r, pattern) {
+	if isAPIPath(r.URL.Path) && !web.ExactRoute(r, pattern) {
 		h, pattern = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { web.NotFound(w) }), ""
 	}
 	h.ServeHTTP(sw, r)
 	if rn.logger != nil {
-		rn.logger.Info(fmt.Sprintf("%s %s → %d", r.Method, r.URL.Path, sw.status),
+		rn.logger.Info(fmt.Sprintf("%s %s → %d", r.Method, r.URL.Path, sw.Status),
 			"function", rn.routes[pattern], "ms", time.Since(start).Milliseconds())
 	}
 }
 
 func isAPIPath(p string) bool { return p == "/api" || strings.HasPrefix(p, "/api/") }
-
-// isExactRoute reports whether pattern is a route of r's very method and
-// clean path, as API Gateway matches (ServeMux would also answer HEAD for
-// GET, 405 for another method, and redirect unclean paths).
-func isExactRoute(r *http.Request, pattern string) bool {
-	return strings.HasPrefix(pattern, r.Method+" /api/") && path.Clean(r.URL.Path) == r.URL.Path
-}
 
 func (rn *Runner) invokeHTTP(w http.ResponseWriter, r *http.Request, fnName string, route apigw.Route) {
 	ev, err := apigw.ToEvent(r, route)
@@ -176,23 +168,4 @@ func siteHandler(dir string) http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
 	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
 }

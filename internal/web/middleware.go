@@ -57,19 +57,19 @@ func API(mux *http.ServeMux, siteOrigin string) (http.Handler, error) {
 		for k, v := range APIHeaders {
 			w.Header().Set(k, v)
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		_, route := mux.Handler(r)
 		defer func() {
 			if p := recover(); p != nil {
 				rl.logger.Error("panic", "panic", p, "route", route)
-				if sw.status == 0 {
+				if sw.Status == 0 {
 					WriteError(sw, r, Errorf(http.StatusInternalServerError, "internal_error", "Something went wrong on our side."))
 				}
 			}
-			rl.logger.Info("request", "method", r.Method, "route", route, "status", sw.status,
+			rl.logger.Info("request", "method", r.Method, "route", route, "status", sw.Status,
 				"durationMs", float64(time.Since(start).Microseconds())/1000, "session", rl.sessionID())
 		}()
-		if !exactRoute(r, route) {
+		if !ExactRoute(r, route) {
 			NotFound(sw)
 			return
 		}
@@ -77,10 +77,10 @@ func API(mux *http.ServeMux, siteOrigin string) (http.Handler, error) {
 	}), nil
 }
 
-// exactRoute reports whether route (a pattern of mux) is the very route of
-// r, as API Gateway matches: same method (a GET route answers no HEAD) and a
-// clean path (no "//" or "/./" that ServeMux would redirect).
-func exactRoute(r *http.Request, route string) bool {
+// ExactRoute reports whether route (a ServeMux pattern with a method) is the
+// very route of r, as API Gateway matches: same method (a GET route answers
+// no HEAD) and a clean path (no "//" or "/./" that ServeMux would redirect).
+func ExactRoute(r *http.Request, route string) bool {
 	return route != "" && strings.HasPrefix(route, r.Method+" ") && path.Clean(r.URL.Path) == r.URL.Path
 }
 
@@ -91,21 +91,24 @@ func NotFound(w http.ResponseWriter) {
 	_, _ = w.Write([]byte(NotFoundBody))
 }
 
-type statusWriter struct {
+// StatusWriter records the status a handler answered, for log lines.
+type StatusWriter struct {
 	http.ResponseWriter
-	status int
+	Status int // 0 until the handler writes
 }
 
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
+// WriteHeader records code and writes it.
+func (s *StatusWriter) WriteHeader(code int) {
+	if s.Status == 0 {
+		s.Status = code
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+// Write records an implicit 200 and writes b.
+func (s *StatusWriter) Write(b []byte) (int, error) {
+	if s.Status == 0 {
+		s.Status = http.StatusOK
 	}
 	return s.ResponseWriter.Write(b)
 }
