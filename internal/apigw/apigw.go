@@ -29,13 +29,17 @@ var badEvent = events.APIGatewayV2HTTPResponse{
 // Handler wraps h for Lambda with httpadapter.NewV2. Cookies are read once:
 // `sam local start-api` copies the Cookie header into the event's headers as
 // well as its Cookies (the deployed HTTP API does not), so when Cookies is
-// set the header copy is dropped.
+// set the header copy is dropped. A '#' in the raw query (net/http's server
+// keeps it there) is escaped as %23: the adapter rebuilds the URL with
+// url.Parse, which would cut the query at '#'; the handler's decoded query
+// values are the same either way.
 func Handler(h http.Handler) LambdaHandler {
 	adapter := httpadapter.NewV2(h)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		if len(ev.Cookies) > 0 {
 			ev.Headers = withoutCookieHeader(ev.Headers)
 		}
+		ev.RawQueryString = strings.ReplaceAll(ev.RawQueryString, "#", "%23")
 		if ev.IsBase64Encoded {
 			if _, err := base64.StdEncoding.DecodeString(ev.Body); err != nil {
 				return badEvent, nil

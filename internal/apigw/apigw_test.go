@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -136,5 +137,52 @@ func TestBadEventIsClientError(t *testing.T) {
 		if err != nil || resp.StatusCode != 400 || !strings.Contains(resp.Body, "bad_request") {
 			t.Errorf("%s: %d %s %v, want 400 bad_request", name, resp.StatusCode, resp.Body, err)
 		}
+	}
+}
+
+// TestQueryAndCookieEdges holds the inputs FuzzRoundTrip's review found: a
+// '#' kept in the raw query, and cookie pairs padded with spaces net/http
+// does or does not trim. The handler must see what net/http's server would
+// have given it directly.
+func TestQueryAndCookieEdges(t *testing.T) {
+	tests := []struct {
+		name, target, cookie string
+		wantQuery            string
+		wantValues           map[string]string
+		wantCookies          string
+	}{
+		{"hash in query", "/api/x?a=1%23b&c=2", "", "a=1%23b&c=2", map[string]string{"a": "1#b", "c": "2"}, ""},
+		{"raw hash in query", "/api/x?a=1#b&c=2", "", "a=1%23b&c=2", map[string]string{"a": "1#b", "c": "2"}, ""},
+		{"ascii padding trimmed", "/api/x", " a=1 ;\tb=2\t", "", nil, "a=1|b=2"},
+		{"no-break space keeps the pair invalid", "/api/x", "a=1\u00a0; b=2", "", nil, "b=2"},
+		{"line separator keeps the pair invalid", "/api/x", "\u2028a=1; b=2", "", nil, "b=2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, ok := serverRequest("GET", tt.target, tt.cookie, "", nil)
+			if !ok {
+				t.Fatalf("net/http's server refused %q", tt.target)
+			}
+			var direct []string
+			for _, c := range r.Cookies() {
+				direct = append(direct, c.Name+"="+c.Value)
+			}
+			if got := strings.Join(direct, "|"); got != tt.wantCookies {
+				t.Fatalf("net/http itself reads cookies %q, the test expects %q", got, tt.wantCookies)
+			}
+			w := roundTrip(t, r, Route{Key: "GET /api/x"})
+			if got := w.Header().Get("X-Query"); got != tt.wantQuery {
+				t.Errorf("handler saw raw query %q, want %q", got, tt.wantQuery)
+			}
+			q, _ := url.ParseQuery(w.Header().Get("X-Query"))
+			for k, v := range tt.wantValues {
+				if q.Get(k) != v {
+					t.Errorf("query value %s = %q, want %q", k, q.Get(k), v)
+				}
+			}
+			if got := w.Header().Get("X-Cookies"); got != tt.wantCookies {
+				t.Errorf("handler saw cookies %q, want %q (as net/http reads them)", got, tt.wantCookies)
+			}
+		})
 	}
 }

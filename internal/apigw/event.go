@@ -117,12 +117,14 @@ func WriteResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) 
 	return err
 }
 
-// requestCookies splits every Cookie header into "name=value" entries.
+// requestCookies splits every Cookie header into "name=value" entries,
+// trimming only the space and tab net/http trims: a pair ending in a Unicode
+// space stays invalid, as it is for net/http and browsers.
 func requestCookies(h http.Header) []string {
 	var out []string
 	for _, line := range h.Values("Cookie") {
 		for _, part := range strings.Split(line, ";") {
-			if part = strings.TrimSpace(part); part != "" {
+			if part = strings.Trim(part, " \t"); part != "" {
 				out = append(out, part)
 			}
 		}
