@@ -1,0 +1,47 @@
+package loadtest
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestQtySet(t *testing.T) {
+	s := Only(0).Union(Only(3)).Union(Only(64)).Union(Only(99))
+	if got := s.Values(); !slices.Equal(got, []int{0, 3, 64, 99}) {
+		t.Fatalf("Values = %v", got)
+	}
+	if s.Len() != 4 || s.Min() != 0 || s.Max() != 99 || s.String() != "{0,3,64,99}" {
+		t.Errorf("Len %d Min %d Max %d String %s", s.Len(), s.Min(), s.Max(), s)
+	}
+	if got := s.Plus(1).Values(); !slices.Equal(got, []int{1, 4, 65}) {
+		t.Errorf("Plus(1) = %v: 99+1 must drop out (the cap)", got)
+	}
+	if got := s.Filter(func(q int) bool { return q > 50 }).Values(); !slices.Equal(got, []int{64, 99}) {
+		t.Errorf("Filter = %v", got)
+	}
+	if !Only(100).Empty() || !Only(-1).Empty() || Only(100).Has(100) {
+		t.Error("quantities outside 0–99 are never held")
+	}
+	var empty QtySet
+	if empty.Min() != -1 || empty.Max() != -1 || empty.String() != "{}" {
+		t.Errorf("empty: Min %d Max %d %s", empty.Min(), empty.Max(), empty)
+	}
+}
+
+func TestSubsetSums(t *testing.T) {
+	tests := []struct {
+		qs   []int
+		want []int
+	}{
+		{nil, []int{0}},
+		{[]int{2}, []int{0, 2}},
+		{[]int{1, 1}, []int{0, 1, 2}},
+		{[]int{1, 2, 4}, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		{[]int{60, 60}, []int{0, 60}}, // 120 passes the cap
+	}
+	for _, tt := range tests {
+		if got := SubsetSums(tt.qs).Values(); !slices.Equal(got, tt.want) {
+			t.Errorf("SubsetSums(%v) = %v, want %v", tt.qs, got, tt.want)
+		}
+	}
+}
