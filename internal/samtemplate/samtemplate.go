@@ -12,6 +12,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
@@ -44,12 +45,21 @@ type Route struct {
 // Key is the route key API Gateway puts in events: "GET /api/cart".
 func (r Route) Key() string { return r.Method + " " + r.Path }
 
-// Load parses the template at path.
+// parseMu serialises goformation's parser: it registers its YAML tag
+// resolvers in a package-level map on every parse, so two parses at once
+// write that map concurrently (a data race, or a fatal "concurrent map
+// writes").
+var parseMu sync.Mutex
+
+// Load parses the template at path. It is safe to call from several
+// goroutines.
 func Load(path string) (*Template, error) {
 	opts := &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
 		"Ref": localRef,
 	}}
+	parseMu.Lock()
 	cfn, err := goformation.OpenWithOptions(path, opts)
+	parseMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("read template %s: %w", path, err)
 	}

@@ -1,6 +1,7 @@
 package samtemplate
 
 import (
+	"sync"
 	"testing"
 )
 
@@ -38,4 +39,25 @@ func TestLoadProjectTemplate(t *testing.T) {
 	if seen["PUT /api/cookies/{name}"] != "CookiesFunction" || seen["DELETE /api/cart"] != "CartFunction" {
 		t.Errorf("routes = %v", seen)
 	}
+}
+
+// TestLoadConcurrently loads the template from several goroutines at once,
+// as parallel tests do. Without Load's lock goformation's parser writes a
+// shared map concurrently: `go test -race` reports it, and a plain run
+// often dies of "concurrent map writes".
+func TestLoadConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			tpl, err := Load("../../template.yaml")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, ok := tpl.Function("CookiesFunction"); !ok {
+				t.Error("CookiesFunction missing")
+			}
+		})
+	}
+	wg.Wait()
 }
