@@ -32,7 +32,7 @@ dev: env.json $(if $(filter dynamodb,$(STORE)),dynamodb-local-start) ## run site
 	PORT=$(PORT) STORE=$(STORE) $(if $(filter dynamodb,$(STORE)),DYNAMODB_ENDPOINT=$(DYNAMODB_ENDPOINT)) $(GO) run ./cmd/local
 
 .PHONY: test
-test: check go-test lint-template sam-build deploy-test schemathesis staticcheck ## run every test (unit, HTTP incl. fuzz seed corpora, DynamoDB emulator, template, SAM build, schemathesis, browser)
+test: check go-test lint-template sam-build deploy-test fuzz-short schemathesis lint-go ## run every test (unit, HTTP, DynamoDB emulator, template, SAM build, fuzzing, schemathesis, staticcheck, govulncheck, load and fault, browser, real sam local)
 
 .PHONY: go-test
 go-test: deps ## the Go tests (the DynamoDB ones start moto from .venv)
@@ -42,7 +42,7 @@ go-test: deps ## the Go tests (the DynamoDB ones start moto from .venv)
 
 .PHONY: check
 check: deps ## gofmt and go vet
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	@unformatted=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 

@@ -8,6 +8,14 @@ SAM_PORT ?=
 SAM_LOCAL := SAM_ARCH=$(SAM_ARCH) SAM_PORT=$(SAM_PORT) VENV=$(CURDIR)/$(VENV) infra/sam-local/sam-local.sh
 
 .PHONY: sam-local sam-local-test sam-local-install sam-local-down
+
+# `make test` ends with the real SAM CLI: the scenarios and every sample
+# event through `sam local` (5-8 min, most of it arm64 emulation).
+# SAM_LOCAL_TEST=skip leaves it out on a machine without podman or root.
+SAM_LOCAL_TEST ?= run
+ifeq ($(SAM_LOCAL_TEST),run)
+test: sam-local-test
+endif
 sam-local: venv env.json sam-local-install ## the real `sam local start-api` under podman (SAM_ARCH=x86_64 to skip emulation)
 	$(SAM_LOCAL) serve
 

@@ -56,13 +56,21 @@ func TestScenariosMemory(t *testing.T) {
 
 // TestScenariosExternal runs the scenarios against a server started
 // elsewhere, such as the real `sam local start-api`
-// (SCENARIO_BASE_URL=http://127.0.0.1:3001).
+// (SCENARIO_BASE_URL=http://127.0.0.1:3001 SCENARIO_SERVER=sam-local).
 func TestScenariosExternal(t *testing.T) {
 	base := os.Getenv("SCENARIO_BASE_URL")
 	if base == "" {
 		t.Skip("SCENARIO_BASE_URL not set: no external server to test")
 	}
-	Run(t, base)
+	server := Server(os.Getenv("SCENARIO_SERVER"))
+	switch server {
+	case "":
+		server = APIGateway
+	case APIGateway, SAMLocal:
+	default:
+		t.Fatalf("SCENARIO_SERVER=%q: want %q or %q", server, APIGateway, SAMLocal)
+	}
+	RunOn(t, base, server)
 }
 
 func TestConcurrentCartThroughRunner(t *testing.T) {
