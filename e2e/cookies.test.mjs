@@ -18,6 +18,27 @@ function background(page) {
   return page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 }
 
+scenario("a saved theme applies before the first paint, on every page (no flash of the light theme)", async ({ open, env }) => {
+  const g = await open();
+  await g.ctx.addCookies([{ name: "theme", value: "dark", url: env.base }]);
+  // Record data-theme as soon as <body> exists: the parser is still at work
+  // and no module script (theme.js) has run yet, so only a classic script in
+  // <head> can have set it.
+  await g.ctx.addInitScript(() => {
+    new MutationObserver((_, obs) => {
+      if (!document.body) return;
+      window.__themeAtBody = document.documentElement.dataset.theme;
+      obs.disconnect();
+    }).observe(document, { childList: true, subtree: true });
+  });
+  for (const path of ["/index.html", "/cookies.html", "/account.html", "/shop.html"]) {
+    const page = await g.open(path);
+    assert.equal(await page.evaluate(() => window.__themeAtBody), "dark", `${path}: theme when <body> was parsed`);
+    assert.equal((await applied(page)).theme, "dark", `${path}: theme once loaded`);
+    await page.close();
+  }
+});
+
 scenario("theme and language apply at once, survive a reload and a new page, and are gone after reset", async ({ open }) => {
   const g = await open();
   const page = await g.open("/cookies.html");
