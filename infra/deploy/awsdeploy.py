@@ -266,9 +266,9 @@ def failure_reasons(t: Target) -> str:
     return "First failures: " + "; ".join(reasons[:3]) if reasons else "See the stack's events in the CloudFormation console."
 
 
-def run(cmd: list[str]) -> None:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
     step(shlex.join(str(c) for c in cmd))
-    if subprocess.run(cmd, cwd=ROOT).returncode != 0:
+    if subprocess.run(cmd, cwd=ROOT, env=env).returncode != 0:
         raise Stop(f"{Path(cmd[0]).name} {cmd[1]} failed (its output is above)")
 
 
@@ -355,6 +355,20 @@ def cmd_delete(t: Target, args) -> None:
                 raise
     run([str(SAM), "delete", *t.sam_args(), "--s3-prefix", t.stack, "--no-prompts"])
     step(f"Deleted stack {t.stack}. SAM's own artifact bucket (stack aws-sam-cli-managed-default) stays for other SAM apps")
+
+
+def cmd_sessions(t: Target, args) -> None:
+    """cmd/sessionctl against the deployed sessions table (list or revoke one user's sessions)."""
+    require_stack(t)
+    detail = t.client("cloudformation").describe_stack_resource(
+        StackName=t.stack, LogicalResourceId="SessionsTable")["StackResourceDetail"]
+    table = detail["PhysicalResourceId"]
+    step(f"Sessions table {table}")
+    env = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT"}
+    env.update({"SESSIONS_TABLE": table, "AWS_REGION": t.region})
+    if t.profile:
+        env["AWS_PROFILE"] = t.profile
+    run([os.environ.get("GO", "go"), "run", "./cmd/sessionctl", args.action, args.username], env)
 
 
 def confirm(args, stack: str) -> None:
@@ -514,6 +528,9 @@ def parser() -> argparse.ArgumentParser:
     o = sub.add_parser("retire-old-keys", help="keep only the signing key")
     o.add_argument("--yes", action="store_true")
     o.add_argument("--force", action="store_true", help=f"even before {LONGEST_SESSION.days} days have passed")
+    s = sub.add_parser("sessions", help="list or end one user's sessions in the deployed table (cmd/sessionctl)")
+    s.add_argument("action", choices=["list", "revoke"])
+    s.add_argument("username")
     c = sub.add_parser("check-artifacts", help="each built bootstrap is a static linux ELF of --arch")
     c.add_argument("--arch", choices=sorted(ELF_MACHINES), default="arm64")
     return p
@@ -526,6 +543,7 @@ COMMANDS = {
     "delete": cmd_delete,
     "rotate-secret": cmd_rotate_secret,
     "retire-old-keys": cmd_retire_old_keys,
+    "sessions": cmd_sessions,
 }
 
 

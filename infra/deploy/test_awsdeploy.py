@@ -27,7 +27,13 @@ FAKE_STACK = {
         "SecretArn": {"Type": "String"},
         "DistributionId": {"Type": "String"},
     },
-    "Resources": {"SiteBucket": {"Type": "AWS::S3::Bucket"}},
+    "Resources": {
+        "SiteBucket": {"Type": "AWS::S3::Bucket"},
+        "SessionsTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}},
+    },
     "Outputs": {
         "SiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net"},
         "ApiUrl": {"Value": "https://abc.execute-api.eu-west-1.amazonaws.com"},
@@ -72,7 +78,7 @@ def stack(aws):
 def ran(monkeypatch):
     """Records the commands awsdeploy would run (sam deploy, sam delete)."""
     calls = []
-    monkeypatch.setattr(ad, "run", lambda cmd: calls.append([str(c) for c in cmd]))
+    monkeypatch.setattr(ad, "run", lambda cmd, env=None: calls.append([str(c) for c in cmd]))
     return calls
 
 
@@ -229,3 +235,22 @@ def test_check_bootstrap(tmp_path, data, arch, why):
     p.chmod(0o755)
     got = ad.check_bootstrap(p, arch)
     assert (got is None) if why is None else (why in got), got
+
+
+def test_sessions_runs_sessionctl_on_the_deployed_table(stack, monkeypatch):
+    calls = []
+    monkeypatch.setenv("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000")
+    monkeypatch.setattr(ad, "run", lambda cmd, env=None: calls.append((cmd, env)))
+    ad.cmd_sessions(stack, args(action="revoke", username="alice"))
+    table = boto3.client("dynamodb", region_name=REGION).list_tables()["TableNames"]
+    assert len(table) == 1
+    (cmd, env), = calls
+    assert cmd[1:] == ["run", "./cmd/sessionctl", "revoke", "alice"]
+    assert env["SESSIONS_TABLE"] == table[0] and env["AWS_REGION"] == REGION
+    assert "DYNAMODB_ENDPOINT" not in env, "a local endpoint must not redirect a command meant for AWS"
+
+
+def test_sessions_needs_the_stack(aws, ran):
+    with pytest.raises(ad.Stop, match="make deploy"):
+        ad.cmd_sessions(ad.connect("nothing-here", None, None), args(action="list", username="alice"))
+    assert ran == []

@@ -47,3 +47,15 @@ rotate-secret: venv ## add a new session signing key in AWS; old keys keep verif
 .PHONY: retire-old-keys
 retire-old-keys: venv ## after 31 days, keep only the signing key (FORCE=1 to do it sooner)
 	@$(AWSDEPLOY) retire-old-keys $(if $(YES),--yes) $(if $(FORCE),--force)
+
+# ACCOUNT=alice: the user whose sessions `make sessions` / `make revoke-user` act on.
+ACCOUNT ?=
+
+.PHONY: sessions revoke-user
+sessions: venv ## list the live sessions of ACCOUNT=<username> in the deployed stack
+	@test -n "$(ACCOUNT)" || { echo "make sessions: name the user, e.g. make sessions ACCOUNT=alice"; exit 2; }
+	@$(AWSDEPLOY) sessions list '$(ACCOUNT)'
+
+revoke-user: venv ## end every session of ACCOUNT=<username> in the deployed stack (before disabling or deleting the account)
+	@test -n "$(ACCOUNT)" || { echo "make revoke-user: name the user, e.g. make revoke-user ACCOUNT=alice"; exit 2; }
+	@$(AWSDEPLOY) sessions revoke '$(ACCOUNT)'

@@ -269,22 +269,9 @@ func (h *handlers) revokeOthers(w http.ResponseWriter, r *http.Request) {
 // revokeWhere deletes the live sessions of s's user that match, and
 // answers how many it deleted.
 func (h *handlers) revokeWhere(r *http.Request, s *session.Session, match func(session.Record) bool) (int, error) {
-	store, now := h.Sessions.Store(), h.Sessions.Now()
-	recs, err := store.ListByUser(r.Context(), s.Username, now)
-	if err != nil {
-		return 0, err
+	ended, err := session.RevokeWhere(r.Context(), h.Sessions.Store(), s.Username, h.Sessions.Now(), match)
+	for _, rec := range ended {
+		web.Logger(r.Context()).Info("session revoked", "session", session.PublicID(rec.Key), "by", s.PublicID())
 	}
-	n := 0
-	for _, rec := range recs {
-		if rec.Username != s.Username || !match(rec) {
-			continue
-		}
-		if _, found, err := store.Delete(r.Context(), rec.Key, now); err != nil {
-			return n, err
-		} else if found {
-			n++
-			web.Logger(r.Context()).Info("session revoked", "session", session.PublicID(rec.Key), "by", s.PublicID())
-		}
-	}
-	return n, nil
+	return len(ended), err
 }
