@@ -3,7 +3,10 @@ package loadtest
 import (
 	"strings"
 	"testing"
+	"time"
 )
+
+var final = Judge{Final: true}.Classify
 
 func add(sku string, q, status int) Event { return Event{Kind: Add, SKU: sku, Qty: q, Status: status} }
 func set(sku string, q, status int) Event { return Event{Kind: Set, SKU: sku, Qty: q, Status: status} }
@@ -50,7 +53,7 @@ func TestFold(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := Fold(solo, tt.log, Times{}.Classify)
+			e := Fold(solo, tt.log, final)
 			for sku, want := range tt.want {
 				if got := e.Lines[sku].String(); got != want {
 					t.Errorf("line %s = %s, want %s", sku, got, want)
@@ -66,62 +69,107 @@ func TestFold(t *testing.T) {
 	}
 }
 
-func TestFoldShared(t *testing.T) {
+func inEpoch(e Event, k int) Event { e.Epoch = k; return e }
+
+func TestFoldSharedAdds(t *testing.T) {
 	own := Ownership{Owned: []string{"a"}, Shared: "s"}
 	e := Fold(own, []Event{
 		add("s", 1, 200), add("s", 1, 200), add("s", 2, 0),
 		withCode(add("s", 1, 400), "invalid_quantity"),
 		showing(add("a", 1, 200), map[string]int{"a": 1, "s": 7}),
-	}, Provisional)
-	if e.SharedAcked != 2 || len(e.SharedUnknown) != 1 || e.SharedUnknown[0] != 2 || len(e.Anomalies) != 0 {
-		t.Errorf("acked %d, unknown %v, anomalies %q", e.SharedAcked, e.SharedUnknown, e.Anomalies)
+		inEpoch(add("s", 3, 200), 1),
+	}, final)
+	p0, p1 := e.SharedAdds[0], e.SharedAdds[1]
+	if p0.Acked != 2 || len(p0.Unknown) != 1 || p0.Unknown[0] != 2 || p1.Acked != 3 || len(e.Anomalies) != 0 {
+		t.Errorf("epoch 0 %+v, epoch 1 %+v, anomalies %q", p0, p1, e.Anomalies)
 	}
-	lower := Fold(own, []Event{add("s", 1, 200), add("s", 1, 200), showing(Event{Kind: Read, Status: 200}, map[string]int{"s": 1})}, Provisional)
+	lower := Fold(own, []Event{add("s", 1, 200), add("s", 1, 200), showing(Event{Kind: Read, Status: 200}, map[string]int{"s": 1})}, final)
 	if len(lower.Anomalies) != 1 {
 		t.Errorf("a shared line below the client's own acknowledged adds must be an anomaly: %q", lower.Anomalies)
 	}
-	cleared := Fold(own, []Event{{Kind: Clear, Status: 204}}, Provisional)
+	later := Fold(own, []Event{add("s", 5, 200), showing(inEpoch(Event{Kind: Read, Status: 200}, 1), map[string]int{"s": 1})}, final)
+	if len(later.Anomalies) != 0 {
+		t.Errorf("after a reset the line starts again: %q", later.Anomalies)
+	}
+	cleared := Fold(own, []Event{{Kind: Clear, Status: 204}}, final)
 	if len(cleared.Anomalies) != 1 || !strings.Contains(cleared.Anomalies[0], "shared") {
 		t.Errorf("a tab clearing a shared cart breaks the check's premise: %q", cleared.Anomalies)
 	}
 }
 
+func TestFoldShared(t *testing.T) {
+	tab := func(parts map[int]*SharedPart) *Expectation {
+		e := NewExpectation(Ownership{Shared: "s"})
+		e.SharedAdds = parts
+		return e
+	}
+	reset := func(status int, code string) Event { return Event{Kind: Remove, SKU: "s", Status: status, Code: code} }
+	two := []*Expectation{
+		tab(map[int]*SharedPart{0: {Acked: 3}, 1: {Acked: 2}, 2: {Acked: 1, Unknown: []int{1}}}),
+		tab(map[int]*SharedPart{0: {Acked: 4}, 2: {Acked: 5}}),
+	}
+	tests := []struct {
+		name      string
+		members   []*Expectation
+		resets    []Event
+		want      string
+		anomalies int
+	}{
+		{"no resets: one sum", two, nil, "{15,16}", 0},
+		{"two acked resets: the last epoch only", two, []Event{reset(200, ""), reset(200, "")}, "{6,7}", 0},
+		{"a refused reset keeps the line", two, []Event{reset(200, ""), reset(503, "store_unavailable")}, "{8,9}", 0},
+		{"an unknown reset may have kept it", two, []Event{reset(200, ""), reset(0, "")}, "{6,7,8,9}", 0},
+		{"not_in_cart on an empty epoch", []*Expectation{tab(map[int]*SharedPart{1: {Acked: 2}})}, []Event{reset(404, "not_in_cart")}, "{2}", 0},
+		{"not_in_cart on a line with adds", two, []Event{reset(404, "not_in_cart")}, "{8,9}", 1},
+		{"acknowledged past the cap", []*Expectation{tab(map[int]*SharedPart{0: {Acked: 60}}), tab(map[int]*SharedPart{0: {Acked: 60}})}, nil, "{}", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line, anomalies := FoldShared("s", tt.members, tt.resets, final)
+			if line.SKU != "s" || line.Allowed.String() != tt.want {
+				t.Errorf("allowed %s %v, want %s", line.SKU, line.Allowed, tt.want)
+			}
+			if len(anomalies) != tt.anomalies {
+				t.Errorf("anomalies %q, want %d", anomalies, tt.anomalies)
+			}
+		})
+	}
+}
+
 func TestFoldProvisional(t *testing.T) {
 	e := withCode(add("a", 5, 503), "store_unavailable")
-	if got := Fold(Ownership{Owned: []string{"a"}}, []Event{e}, Provisional).Lines["a"]; got.String() != "{0,5}" {
+	if got := Fold(Ownership{Owned: []string{"a"}}, []Event{e}, Judge{}.Classify).Lines["a"]; got.String() != "{0,5}" {
 		t.Errorf("while the run goes on a 503 counts as unknown; got %s", got)
 	}
 }
 
 func TestCheckCart(t *testing.T) {
-	exp := func(own Ownership, lines map[string]QtySet, acked int, unknown ...int) *Expectation {
-		e := NewExpectation(own)
-		for k, v := range lines {
-			e.Lines[k] = v
-		}
-		e.SharedAcked, e.SharedUnknown = acked, unknown
+	exp := func(owned string, want QtySet) *Expectation {
+		e := NewExpectation(Ownership{Owned: []string{owned}, Shared: "s"})
+		e.Lines[owned] = want
 		return e
 	}
-	tab1 := exp(Ownership{Owned: []string{"a"}, Shared: "s"}, map[string]QtySet{"a": Only(3)}, 4, 1)
-	tab2 := exp(Ownership{Owned: []string{"b"}, Shared: "s"}, map[string]QtySet{"b": Only(0).Union(Only(2))}, 5)
+	tabs := []*Expectation{exp("a", Only(3)), exp("b", Only(0).Union(Only(2)))}
+	shared := &SharedLine{SKU: "s", Allowed: Only(9).Union(Only(10))}
 	tests := []struct {
-		name    string
-		cart    map[string]int
-		members []*Expectation
-		want    []string
+		name   string
+		cart   map[string]int
+		shared *SharedLine
+		want   []string
 	}{
-		{"exact", map[string]int{"a": 3, "s": 9}, []*Expectation{tab1, tab2}, nil},
-		{"the unknown shared add applied", map[string]int{"a": 3, "b": 2, "s": 10}, []*Expectation{tab1, tab2}, nil},
-		{"a lost shared add", map[string]int{"a": 3, "s": 8}, []*Expectation{tab1, tab2}, []string{"s: got 8, the logs allow {9,10} (lost 1, extra 0)"}},
-		{"an extra shared add", map[string]int{"a": 3, "s": 12}, []*Expectation{tab1, tab2}, []string{"s: got 12, the logs allow {9,10} (lost 0, extra 2)"}},
-		{"a lost owned line", map[string]int{"s": 9}, []*Expectation{tab1, tab2}, []string{"a: got 0, the logs allow {3} (lost 3, extra 0)"}},
-		{"a line nobody added", map[string]int{"a": 3, "s": 9, "z": 1}, []*Expectation{tab1, tab2}, []string{"z: got 1, the logs allow {0} (lost 0, extra 1)"}},
-		{"a value between two allowed", map[string]int{"a": 3, "b": 1, "s": 9}, []*Expectation{tab1, tab2}, []string{"b: got 1, the logs allow {0,2} (lost 0, extra 0)"}},
-		{"acknowledged past the cap", map[string]int{"s": 99}, []*Expectation{exp(Ownership{Shared: "s"}, nil, 100)}, []string{"s: got 99, the logs allow {} (lost 0, extra 1)"}},
+		{"exact", map[string]int{"a": 3, "s": 9}, shared, nil},
+		{"the unknown changes applied", map[string]int{"a": 3, "b": 2, "s": 10}, shared, nil},
+		{"a lost shared add", map[string]int{"a": 3, "s": 8}, shared, []string{"s: got 8, the logs allow {9,10} (lost 1, extra 0)"}},
+		{"an extra shared add", map[string]int{"a": 3, "s": 12}, shared, []string{"s: got 12, the logs allow {9,10} (lost 0, extra 2)"}},
+		{"a lost owned line", map[string]int{"s": 9}, shared, []string{"a: got 0, the logs allow {3} (lost 3, extra 0)"}},
+		{"a line nobody added", map[string]int{"a": 3, "s": 9, "z": 1}, shared, []string{"z: got 1, the logs allow {0} (lost 0, extra 1)"}},
+		{"a value between two allowed", map[string]int{"a": 3, "b": 1, "s": 9}, shared, []string{"b: got 1, the logs allow {0,2} (lost 0, extra 0)"}},
+		{"nothing allowed", map[string]int{"a": 3, "s": 99}, &SharedLine{SKU: "s"}, []string{"s: got 99, the logs allow {} (lost 0, extra 0)"}},
+		{"alone: the shared SKU is just another line", map[string]int{"a": 3, "s": 1}, nil, []string{"s: got 1, the logs allow {0} (lost 0, extra 1)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := CheckCart(tt.cart, tt.members)
+			got := CheckCart(tt.cart, tabs, tt.shared)
 			if len(got) != len(tt.want) {
 				t.Fatalf("mismatches %v, want %q", got, tt.want)
 			}
@@ -129,6 +177,84 @@ func TestCheckCart(t *testing.T) {
 				if got[i].String() != tt.want[i] {
 					t.Errorf("mismatch %d = %q, want %q", i, got[i], tt.want[i])
 				}
+			}
+		})
+	}
+}
+
+// slow makes e take 3 s, past a 2 s attempt timeout.
+func slow(e Event) Event {
+	e.Start = time.Unix(1000, 0)
+	e.End = e.Start.Add(3 * time.Second)
+	return e
+}
+
+func TestFoldRetried(t *testing.T) {
+	judge := Judge{Final: true, AttemptTimeout: 2 * time.Second, Attempts: 3}.Classify
+	solo := Ownership{Owned: []string{"a"}}
+	tests := []struct {
+		name                string
+		log                 []Event
+		want                string
+		repeated, anomalies int
+	}{
+		{"a fast add counts once", []Event{add("a", 2, 200), showing(add("a", 1, 200), map[string]int{"a": 4})}, "{4}", 0, 1},
+		{"a slow add may count up to three times", []Event{add("a", 2, 200), slow(add("a", 1, 200))}, "{3,4,5}", 0, 0},
+		{"a slow add seen twice", []Event{add("a", 2, 200), slow(add("a", 1, 200)), showing(Event{Kind: Read, Status: 200}, map[string]int{"a": 4})}, "{4}", 1, 0},
+		{"a slow add seen once", []Event{add("a", 2, 200), slow(add("a", 1, 200)), showing(Event{Kind: Read, Status: 200}, map[string]int{"a": 3})}, "{3}", 0, 0},
+		{"a slow remove answered 404 after removing", []Event{add("a", 2, 200), slow(withCode(rm("a", 404), "not_in_cart"))}, "{0}", 1, 0},
+		{"a slow set answered 404 on a present line", []Event{add("a", 2, 200), slow(withCode(set("a", 4, 404), "not_in_cart"))}, "{0}", 0, 1},
+		{"a slow refusal at the cap may have added once", []Event{add("a", 97, 200), slow(withCode(add("a", 2, 400), "invalid_quantity"))}, "{99}", 0, 0},
+		{"a slow 503 may have added", []Event{add("a", 2, 200), slow(withCode(add("a", 1, 503), "store_unavailable"))}, "{2,3,4,5}", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := Fold(solo, tt.log, judge)
+			if got := e.Lines["a"].String(); got != tt.want {
+				t.Errorf("line a = %s, want %s", got, tt.want)
+			}
+			if e.Repeated != tt.repeated || len(e.Anomalies) != tt.anomalies {
+				t.Errorf("repeated %d, anomalies %q; want %d and %d", e.Repeated, e.Anomalies, tt.repeated, tt.anomalies)
+			}
+		})
+	}
+	e := Fold(solo, []Event{add("a", 2, 200), slow(add("a", 1, 200))}, judge)
+	e.Settle(map[string]int{"a": 5})
+	if e.Repeated != 1 {
+		t.Errorf("a final cart showing a third application counts as repeated: %d", e.Repeated)
+	}
+	shared := Fold(Ownership{Shared: "s"}, []Event{slow(add("s", 2, 200)), slow(add("s", 1, 0))}, judge)
+	if p := shared.SharedAdds[0]; p.Acked != 2 || len(p.Unknown) != 5 {
+		t.Errorf("slow shared adds: acked %d, unknown %v; want 2 and five more possible", p.Acked, p.Unknown)
+	}
+}
+
+func TestFoldUnknownResolved(t *testing.T) {
+	read := func(q int) Event { return showing(Event{Kind: Read, Status: 200}, map[string]int{"a": q}) }
+	tests := []struct {
+		name                string
+		log                 []Event
+		applied, notApplied int
+		settle              map[string]int // the final cart, nil: none
+	}{
+		{"an unknown add seen applied", []Event{add("a", 2, 200), add("a", 1, 0), read(3)}, 1, 0, nil},
+		{"an unknown add seen not applied", []Event{add("a", 2, 200), add("a", 1, 0), read(2)}, 0, 1, nil},
+		{"through a refusal and an add", []Event{add("a", 2, 200), add("a", 1, 0), withCode(add("a", 1, 503), "store_unavailable"), showing(add("a", 2, 200), map[string]int{"a": 5})}, 1, 0, nil},
+		{"a set ends the question", []Event{add("a", 2, 200), add("a", 1, 0), set("a", 7, 200), read(7)}, 0, 0, nil},
+		{"an unknown remove, seen by not_in_cart", []Event{add("a", 2, 200), rm("a", 0), withCode(rm("a", 404), "not_in_cart")}, 1, 0, nil},
+		{"an unknown set on an absent line", []Event{set("a", 3, 0), read(0)}, 0, 0, nil},
+		{"settled by the final cart", []Event{add("a", 2, 200), set("a", 5, 0)}, 0, 1, map[string]int{"a": 2}},
+		{"an unknown clear leaves no marker", []Event{add("a", 2, 200), add("a", 1, 0), {Kind: Clear, Status: 0}, read(0)}, 0, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := Fold(Ownership{Owned: []string{"a"}}, tt.log, final)
+			if tt.settle != nil {
+				e.Settle(tt.settle)
+			}
+			if e.UnknownApplied != tt.applied || e.UnknownNotApplied != tt.notApplied || len(e.Anomalies) != 0 {
+				t.Errorf("applied %d, not applied %d, anomalies %q; want %d, %d, none",
+					e.UnknownApplied, e.UnknownNotApplied, e.Anomalies, tt.applied, tt.notApplied)
 			}
 		})
 	}

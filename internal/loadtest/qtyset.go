@@ -89,6 +89,15 @@ func (s QtySet) Plus(n int) QtySet {
 	return out
 }
 
+// Sum is {x+y : x ∈ s, y ∈ t, x+y ≤ MaxQuantity}.
+func (s QtySet) Sum(t QtySet) QtySet {
+	var out QtySet
+	for _, y := range t.Values() {
+		out = out.Union(s.Plus(y))
+	}
+	return out
+}
+
 // String shows s as {0,3}.
 func (s QtySet) String() string {
 	vals := s.Values()

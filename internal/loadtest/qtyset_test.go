@@ -45,3 +45,13 @@ func TestSubsetSums(t *testing.T) {
 		}
 	}
 }
+
+func TestSum(t *testing.T) {
+	s := Only(0).Union(Only(90))
+	if got := s.Sum(Only(1).Union(Only(10))).String(); got != "{1,10,91}" {
+		t.Errorf("Sum = %s: 90+10 passes the cap", got)
+	}
+	if got := s.Sum(QtySet{}); !got.Empty() {
+		t.Errorf("a sum with nothing is nothing, got %s", got)
+	}
+}

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -66,5 +67,27 @@ func TestSummarize(t *testing.T) {
 	}
 	if got := Between(samples, t0.Add(time.Nanosecond), t0.Add(time.Hour)); len(got) != 0 {
 		t.Errorf("Between after the start kept %d, want 0", len(got))
+	}
+}
+
+func TestGroupSizes(t *testing.T) {
+	tests := []struct {
+		n, tabs int
+		want    []int
+	}{
+		{0, 3, nil},
+		{1, 3, nil},
+		{2, 3, []int{2}},
+		{6, 3, []int{3, 3}},
+		{7, 3, []int{3, 4}},
+		{8, 3, []int{3, 3, 2}},
+		{20, 3, []int{3, 3, 3, 3, 3, 3, 2}},
+		{5, 2, []int{2, 3}},
+	}
+	for _, tt := range tests {
+		got := GroupSizes(tt.n, tt.tabs)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("GroupSizes(%d, %d) = %v, want %v", tt.n, tt.tabs, got, tt.want)
+		}
 	}
 }

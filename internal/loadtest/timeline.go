@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// RecoveryGrace is how long after the store answers again a request may
+// RecoveryGrace is how long after the store listens again a request may
 // still get a 503: one that began during the outage and spent its SDK
 // retries on the stopped store (3 attempts with backoff, each refused in
 // well under a second).
@@ -16,7 +16,7 @@ const RecoveryGrace = 3 * time.Second
 type Timeline struct {
 	mu sync.Mutex
 	// Kill: just before the stop signal. Dead: the process has exited.
-	// Restart: the new process was started. Ready: it answers again.
+	// Restart: the new process was started. Ready: it listens again.
 	kill, dead, restart, ready time.Time
 }
 
@@ -66,7 +66,7 @@ func (tt Times) InFlightAtKill(start, end time.Time) bool {
 }
 
 // InOutage reports whether a request overlapped the outage, from the kill
-// until RecoveryGrace after the store answered again: the window where a 503
+// until RecoveryGrace after the store listened again: the window where a 503
 // or a transport error is allowed.
 func (tt Times) InOutage(start, end time.Time) bool {
 	if !tt.Faulted() || !end.After(tt.Kill) {
@@ -80,14 +80,4 @@ func (tt Times) InOutage(start, end time.Time) bool {
 func (tt Times) WhileDown(start, end time.Time) bool {
 	return tt.Faulted() && !tt.Dead.IsZero() && start.After(tt.Dead) &&
 		(tt.Restart.IsZero() || end.Before(tt.Restart))
-}
-
-// Classify is the final classifier of a logged request: as Provisional,
-// except that a 503 is a refusal (nothing applied) unless the request was
-// in flight when the store was stopped.
-func (tt Times) Classify(e Event) Outcome {
-	if e.Status == 503 && !tt.InFlightAtKill(e.Start, e.End) {
-		return Refused
-	}
-	return Provisional(e)
 }

@@ -57,7 +57,7 @@ func TestTimes(t *testing.T) {
 	}
 	for _, x := range classify {
 		t.Run(x.name, func(t *testing.T) {
-			if got := tt.Classify(Event{Status: x.status, Start: at(x.start), End: at(x.end)}); got != x.want {
+			if got := (Judge{Times: tt, Final: true}).Classify(Event{Status: x.status, Start: at(x.start), End: at(x.end)}); got.Outcome != x.want {
 				t.Errorf("Classify = %v, want %v", got, x.want)
 			}
 		})
@@ -66,7 +66,25 @@ func TestTimes(t *testing.T) {
 	if none.InOutage(at(1), at(2)) || none.InFlightAtKill(at(1), at(2)) || none.WhileDown(at(1), at(2)) {
 		t.Error("a run without a fault has no outage")
 	}
-	if got := none.Classify(Event{Status: 503}); got != Refused {
-		t.Errorf("without a fault a 503 is %v, want refused (the contract: nothing was changed)", got)
+	if got := (Judge{Final: true}).Classify(Event{Status: 503}); got.Outcome != Refused {
+		t.Errorf("without a fault a 503 is %v, want refused (the contract: nothing was changed)", got.Outcome)
+	}
+	if got := (Judge{}).Classify(Event{Status: 503}); got.Outcome != Unknown {
+		t.Errorf("while the run goes on a 503 is %v, want unknown", got.Outcome)
+	}
+	slowJudge := Judge{Final: true, AttemptTimeout: 2 * time.Second, Attempts: 3}
+	for _, x := range []struct {
+		status  int
+		secs    float64
+		want    Outcome
+		retried bool
+	}{{503, 1, Refused, false}, {503, 2.5, Unknown, true}, {200, 2.5, Acked, true}, {200, 1.9, Acked, false}, {404, 3, Refused, true}} {
+		got := slowJudge.Classify(Event{Status: x.status, Start: at(20), End: at(20 + x.secs)})
+		if got.Outcome != x.want || got.Retried != x.retried || got.Attempts != 3 {
+			t.Errorf("%d in %vs: %+v, want %v retried=%v", x.status, x.secs, got, x.want, x.retried)
+		}
+	}
+	if got := (Judge{AttemptTimeout: time.Second}).Classify(Event{Status: 200, Start: at(1), End: at(5)}); got.Retried {
+		t.Error("a store with one attempt never retries")
 	}
 }
