@@ -163,8 +163,10 @@ type Expectation struct {
 	// server's retry (see Verdict.Retried).
 	Repeated int
 	// UnknownApplied and UnknownNotApplied count the changes of unknown
-	// outcome that a later answer showed applied or not applied.
+	// outcome that a later answer showed applied or not applied;
+	// AppliedSeen describes the first few applied ones.
 	UnknownApplied, UnknownNotApplied int
+	AppliedSeen                       []string
 	// repeat holds, per owned line, the quantities only a repeated write
 	// explains, until the line changes again.
 	repeat map[string]QtySet
@@ -173,9 +175,12 @@ type Expectation struct {
 	pending map[string]pending
 }
 
-// pending tells apart the outcomes of a change of unknown outcome: the
-// quantities the line may hold only if it was applied, or only if not.
-type pending struct{ applied, notApplied QtySet }
+// pending tells apart the outcomes of a change of unknown outcome (ev):
+// the quantities the line may hold only if it was applied, or only if not.
+type pending struct {
+	ev                  Event
+	applied, notApplied QtySet
+}
 
 // SharedPart is one client's adds to the shared line in one epoch: the sum
 // of the acknowledged ones and the quantities of those of unknown outcome.
@@ -258,6 +263,7 @@ func (e *Expectation) track(ev Event, v Verdict, before QtySet) {
 	case v.Outcome == Unknown:
 		applied := appliedSet(ev, v, before)
 		p = pending{
+			ev:         ev,
 			applied:    applied.Filter(func(x int) bool { return !before.Has(x) }),
 			notApplied: before.Filter(func(x int) bool { return !applied.Has(x) }),
 		}
@@ -268,18 +274,18 @@ func (e *Expectation) track(ev Event, v Verdict, before QtySet) {
 		return
 	case v.Outcome == Refused:
 	case v.Outcome == Acked && ev.Kind == Add && !v.Retried:
-		p = pending{applied: p.applied.Plus(ev.Qty), notApplied: p.notApplied.Plus(ev.Qty)}
+		p.applied, p.notApplied = p.applied.Plus(ev.Qty), p.notApplied.Plus(ev.Qty)
 	default:
 		return
 	}
 	in := func(x int) bool { return now.Has(x) }
-	p = pending{applied: p.applied.Filter(in), notApplied: p.notApplied.Filter(in)}
+	p.applied, p.notApplied = p.applied.Filter(in), p.notApplied.Filter(in)
 	switch {
 	case p.applied.Empty() && p.notApplied.Empty():
 	case p.applied.Empty():
 		e.UnknownNotApplied++
 	case p.notApplied.Empty():
-		e.UnknownApplied++
+		e.seenApplied(p.ev)
 	default:
 		e.pending[sku] = p
 	}
@@ -304,6 +310,13 @@ func appliedSet(ev Event, v Verdict, before QtySet) QtySet {
 	return out
 }
 
+func (e *Expectation) seenApplied(ev Event) {
+	e.UnknownApplied++
+	if len(e.AppliedSeen) < 3 {
+		e.AppliedSeen = append(e.AppliedSeen, ev.String())
+	}
+}
+
 // resolve settles the pending marker of sku with the quantity seen.
 func (e *Expectation) resolve(sku string, got int) {
 	p, ok := e.pending[sku]
@@ -313,7 +326,7 @@ func (e *Expectation) resolve(sku string, got int) {
 	delete(e.pending, sku)
 	switch {
 	case p.applied.Has(got):
-		e.UnknownApplied++
+		e.seenApplied(p.ev)
 	case p.notApplied.Has(got):
 		e.UnknownNotApplied++
 	}

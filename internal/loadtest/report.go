@@ -34,8 +34,10 @@ type Result struct {
 	// those whose effect shows that it did.
 	Retried, Repeated int
 	// UnknownApplied and UnknownNotApplied count the changes of unknown
-	// outcome that a later answer showed applied or not.
+	// outcome that a later answer showed applied or not; AppliedSeen
+	// describes a few applied ones.
 	UnknownApplied, UnknownNotApplied int
+	AppliedSeen                       []string
 	// Resets counts the removals of tab groups' shared lines.
 	Resets int
 	// Lines is how many cart lines the final check compared; Ambiguous how
@@ -125,6 +127,11 @@ func (r *Result) check(ctx context.Context, s *session) {
 		r.Repeated += e.Repeated
 		r.UnknownApplied += e.UnknownApplied
 		r.UnknownNotApplied += e.UnknownNotApplied
+		for _, a := range e.AppliedSeen {
+			if len(r.AppliedSeen) < maxExamples {
+				r.AppliedSeen = append(r.AppliedSeen, s.name+": "+a)
+			}
+		}
 	}
 	for _, m := range CheckCart(cart, exps, shared) {
 		r.Mismatches = append(r.Mismatches, s.name+": "+m.String())
@@ -325,6 +332,9 @@ func (r *Result) Write(w io.Writer) {
 	if r.Unknown > 0 {
 		fmt.Fprintf(w, "unknown changes resolved by a later answer: %d applied, %d not applied (the rest could not be told apart)\n",
 			r.UnknownApplied, r.UnknownNotApplied)
+		for _, a := range r.AppliedSeen {
+			fmt.Fprintf(w, "  applied: %s\n", a)
+		}
 	}
 	if r.Config.AttemptTimeout > 0 {
 		fmt.Fprintf(w, "slow changes: %d answered after the store's %v attempt timeout (the SDK may have retried them); %d seen applied twice\n",
