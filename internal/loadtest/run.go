@@ -75,7 +75,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("duration %v: use up to 1h", c.Duration)
 	case c.MaxOps < 1:
 		return fmt.Errorf("max ops %d: use at least 1", c.MaxOps)
-	case c.TabClients == 1 || c.TabClients > 0 && (c.Tabs < 2 || c.TabClients > c.Clients):
+	case c.TabClients == 1 || c.TabClients > 0 && (c.Tabs < 2 || c.Tabs > 50 || c.TabClients > c.Clients):
 		return fmt.Errorf("tabs %d for %d tab clients of %d: a tab group has at least 2", c.Tabs, c.TabClients, c.Clients)
 	case c.AccountClients > c.Clients-c.TabClients:
 		return fmt.Errorf("account clients %d: at most the %d clients alone", c.AccountClients, c.Clients-c.TabClients)

@@ -204,8 +204,13 @@ func (w *worker) step(ctx context.Context, a action) {
 }
 
 // add adds 1–3 to an owned line, or sets the line when an add could pass
-// the cap.
+// the cap. A tab that owns no line (more tabs than SKUs) adds to the shared
+// one.
 func (w *worker) add(ctx context.Context) {
+	if len(w.own.Owned) == 0 {
+		w.addTo(ctx, w.own.Shared, 1)
+		return
+	}
 	sku := w.own.Owned[w.rng.IntN(len(w.own.Owned))]
 	q := 1 + w.rng.IntN(3)
 	if w.live.Lines[sku].Max()+q > MaxQuantity {
