@@ -127,13 +127,14 @@ type functionLogs struct {
 // session cookie, for this file's messages and breakages.
 const tamperedMsg = "tampered or foreign session cookie seen"
 
-// captureFunctionLogs runs AuthFunction and CartFunction as their Lambda
+// captureFunctionLogs runs the functions as their Lambda
 // main does (app.Build behind apigw.Handler, the default slog logger a JSON
 // handler with default options, a Lambda request ID in the context), with
 // COOKIE_SECURE=true as in AWS. It starts a session (a cart), then sends
 // each function a request without a cookie, one with the real session
 // cookie, one with that cookie changed in one character, and one with a
-// cookie signed with another key. It returns what they logged, by line.
+// cookie signed with another key; and the CookiesFunction a tampered
+// signed_session cookie. It returns what they logged, by line.
 func captureFunctionLogs(t *testing.T) functionLogs {
 	t.Helper()
 	var buf bytes.Buffer
@@ -158,7 +159,7 @@ func captureFunctionLogs(t *testing.T) functionLogs {
 
 	var out functionLogs
 	handlers := map[string]apigw.LambdaHandler{}
-	for _, fn := range []string{"CartFunction", "AuthFunction"} {
+	for _, fn := range []string{"CartFunction", "AuthFunction", "CookiesFunction"} {
 		h, err := app.Build(context.Background(), fn, func(k string) string { return env[k] }, opts)
 		if err != nil {
 			t.Fatalf("build %s: %v", fn, err)
@@ -182,6 +183,9 @@ func captureFunctionLogs(t *testing.T) functionLogs {
 			bad[fmt.Sprintf("req-%d", out.requests)] = true
 		}
 	}
+	// The client-side signed session's own bad-signature line is another
+	// event: the demo cookie grants nothing.
+	send("CookiesFunction", "GET", "/api/signed-session", "signed_session="+tamper(real), "")
 
 	// A line is a warning about a bad cookie when a bad cookie's request
 	// logged it and it is not the request line; nothing here trusts the
@@ -349,8 +353,8 @@ func alarmProblems(tp *tmpl, counted map[string]bool) []string {
 
 func TestTamperedSessionCookiesRaiseAnAlarm(t *testing.T) {
 	logs := captureFunctionLogs(t)
-	// Two functions, each sent two bad cookies: one warning each, and one
-	// request line for every request.
+	// Two session functions, each sent two bad session cookies: one warning
+	// each, and one request line for every request.
 	if len(logs.tampered) != 4 {
 		t.Fatalf("%d lines besides the request lines logged for the 4 bad cookies, want one each: %q", len(logs.tampered), logs.tampered)
 	}
