@@ -138,6 +138,15 @@ type StartOptions struct {
 
 // Start begins a new session with a fresh ID, stores it and sets its cookie.
 func (m *Manager) Start(w http.ResponseWriter, r *http.Request, o StartOptions) (*Session, error) {
+	s, err := m.create(r, o)
+	if err != nil {
+		return nil, err
+	}
+	return s, m.issue(w, r, s, o)
+}
+
+// create stores a new session with a fresh ID, without telling the browser.
+func (m *Manager) create(r *http.Request, o StartOptions) (*Session, error) {
 	now := m.now()
 	idle, absolute := m.timeouts.Idle, m.timeouts.Absolute
 	if o.Remember {
@@ -163,30 +172,42 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, o StartOptions) 
 	if err := m.store.Create(r.Context(), s.Record); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
-	if err := m.setCookie(w, s, now); err != nil {
-		return nil, err
+	return s, nil
+}
+
+// issue sets the cookie of a stored session s and logs its creation.
+func (m *Manager) issue(w http.ResponseWriter, r *http.Request, s *Session, o StartOptions) error {
+	if err := m.setCookie(w, s, s.CreatedAt); err != nil {
+		return err
 	}
 	web.SetSessionID(r.Context(), s.PublicID())
 	web.Logger(r.Context()).Info("session created", "session", s.PublicID(), "authenticated", o.Username != "", "remember", o.Remember)
-	return s, nil
+	return nil
 }
 
 // Renew replaces old (which may be nil) with a new session under a fresh ID
 // (the defence against session fixation), carrying over old's cart, and
-// deletes old. If old cannot be deleted the new session is removed again, so
-// nothing is left half-done.
+// deletes old. The new cookie is set only once old is gone: if old cannot
+// be deleted, the new session is removed again and the response sets no
+// cookie, so the browser keeps old's, and old (with its cart) stays as it
+// was.
 func (m *Manager) Renew(w http.ResponseWriter, r *http.Request, old *Session, o StartOptions) (*Session, error) {
-	if old != nil && o.Cart == nil {
+	if old == nil {
+		return m.Start(w, r, o)
+	}
+	if o.Cart == nil {
 		o.Cart = old.Cart
 	}
-	s, err := m.Start(w, r, o)
-	if err != nil || old == nil {
-		return s, err
+	s, err := m.create(r, o)
+	if err != nil {
+		return nil, err
 	}
 	if _, _, err := m.store.Delete(r.Context(), old.Key, m.now()); err != nil {
 		_, _, _ = m.store.Delete(context.WithoutCancel(r.Context()), s.Key, m.now())
-		m.expireCookie(w)
 		return nil, fmt.Errorf("renew session: delete old: %w", err)
+	}
+	if err := m.issue(w, r, s, o); err != nil {
+		return nil, err
 	}
 	web.Logger(r.Context()).Info("session renewed", "session", s.PublicID(), "previous", old.PublicID())
 	return s, nil

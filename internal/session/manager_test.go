@@ -2,6 +2,8 @@ package session_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -274,4 +276,52 @@ func idOf(t *testing.T, c *http.Cookie) []byte {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestRenewFailureKeepsTheOldSession: when the old session cannot be deleted
+// (the store failed between the two writes of a login), the login answers an
+// error and sets no cookie, so the browser keeps its old cookie and the old
+// session keeps its cart; the new session is removed again.
+func TestRenewFailureKeepsTheOldSession(t *testing.T) {
+	mem := memstore.New()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	newManager := func(store session.Store) *session.Manager {
+		m, err := session.NewManager(session.Options{Store: store, Keys: [][]byte{keyA}, Timeouts: config.DefaultTimeouts, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	healthy := newManager(mem)
+	anon, c := start(t, healthy, session.StartOptions{Cart: map[string]int{"tea-assam": 2}})
+	failing := newManager(failDeleteOf{Store: mem, key: anon.Key})
+
+	w := httptest.NewRecorder()
+	if s, err := failing.Renew(w, request(c), anon, session.StartOptions{Username: "ada"}); err == nil || s != nil {
+		t.Fatalf("Renew = %v, %v; want an error", s, err)
+	}
+	if got := w.Header().Values("Set-Cookie"); len(got) != 0 {
+		t.Fatalf("a failed renewal set cookies %q: the browser would lose its session", got)
+	}
+	old, _ := load(t, healthy, c)
+	if old == nil || old.Key != anon.Key || old.Cart["tea-assam"] != 2 {
+		t.Fatalf("the old cookie loads %+v, want the old session with its cart", old)
+	}
+	recs, err := mem.ListByUser(t.Context(), "ada", now)
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("the new session was left behind: %v %v", recs, err)
+	}
+}
+
+// failDeleteOf is a store that cannot delete one key.
+type failDeleteOf struct {
+	session.Store
+	key string
+}
+
+func (f failDeleteOf) Delete(ctx context.Context, key string, now time.Time) (session.Record, bool, error) {
+	if key == f.key {
+		return session.Record{}, false, errors.New("dial tcp: connection refused")
+	}
+	return f.Store.Delete(ctx, key, now)
 }

@@ -63,7 +63,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &un):
 		Logger(r.Context()).Error("store unavailable", "err", un.cause.Error())
 		we = &Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable",
-			Message:    "The session store is not reachable right now. Nothing was changed; try again in a moment.",
+			Message:    "The session store did not answer. Nothing is half-written, but a change sent just now may or may not have been saved: read it back before you try again.",
 			RetryAfter: StoreRetryAfter}
 	default:
 		Logger(r.Context()).Error("internal error", "err", err.Error())

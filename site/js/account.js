@@ -33,7 +33,7 @@ function plainWords(res) {
     case "session_not_found":
       return "That session has already ended.";
     case "store_unavailable":
-      return `The session store is not reachable right now. Nothing was changed; try again in ${wait}.`;
+      return `The session store did not answer. Nothing is half-written, but your last action may or may not have taken effect; try again in ${wait}.`;
     case "cross_origin_request":
       return "The server refused a request that looked like it came from another site.";
     default:

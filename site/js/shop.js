@@ -20,7 +20,7 @@ function plainWords(res) {
     case "unknown_product":
       return "That product is not in the catalogue.";
     case "store_unavailable":
-      return "The session store is not reachable right now. Nothing was changed; try again in a moment.";
+      return "The session store did not answer. Your last change may or may not have been saved: reload the page in a moment to see your cart.";
     default:
       return "";
   }
