@@ -78,6 +78,7 @@ scenario("keyboard: account.html (register, log out, log in with remember me, re
   await waitAttr(page, "body", "data-authenticated", "true");
   await waitText(page, "#sessions-list", "This device");
   assert.equal(await page.evaluate(() => document.activeElement.id), "whoami-title", "focus moves to the status, not lost");
+  await g.settle(page);
   await assertTabOrder(page, "account.html logged in");
 
   await tabTo(page, "#logout");
@@ -120,6 +121,9 @@ scenario("keyboard: shop.html (add, change a quantity, remove, empty)", async ({
   await tabTo(page, `#add-${skus[1]}`);
   await page.keyboard.press("Space");
   await waitText(page, "#cart-count", "2 items");
+  // Each add also asks who you are and redraws that line (with its "Log in"
+  // link): wait for that request too, or the walk may meet a redrawn link.
+  await g.settle(page);
   await assertTabOrder(page, "shop.html with a cart");
 
   await tabTo(page, `#inc-${skus[0]}`);
