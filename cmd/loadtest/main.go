@@ -30,6 +30,7 @@ import (
 
 	"github.com/sessionlab/sessionlab/internal/dynamoclient"
 	"github.com/sessionlab/sessionlab/internal/loadtest"
+	"github.com/sessionlab/sessionlab/internal/loopback"
 )
 
 type options struct {
@@ -186,7 +187,7 @@ func startServers(ctx context.Context, o options, root, out string) (*servers, e
 	s := &servers{tmp: tmp}
 	env := runnerEnv(o.store)
 	if o.store == "dynamodb" {
-		port, err := freePort()
+		port, err := loopback.FreePort()
 		if err != nil {
 			return s, err
 		}
@@ -205,7 +206,7 @@ func startServers(ctx context.Context, o options, root, out string) (*servers, e
 	if err := os.WriteFile(envFile, []byte(body), 0o600); err != nil {
 		return s, fmt.Errorf("env file: %w", err)
 	}
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return s, err
 	}

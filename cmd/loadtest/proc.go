@@ -129,17 +129,6 @@ func (p *proc) waitListening(ctx context.Context, addr string, timeout time.Dura
 	return fmt.Errorf("%s did not listen on %s within %v (log: %s)", p.name, addr, timeout, logPath)
 }
 
-// freePort returns a TCP port on 127.0.0.1 that nothing listened on a
-// moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // dynalite is the DynamoDB emulator of a dynamodb run: its data in a
 // directory (LevelDB), so a restart on the same port finds it all again.
 type dynalite struct {

@@ -13,7 +13,6 @@ package dynamotest
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sessionlab/sessionlab/internal/loopback"
 )
 
 // Paths relative to the module root: the venv's Python (with moto, pinned
@@ -105,7 +106,7 @@ func Main(m *testing.M) {
 // Start starts moto (the launcher under root, with root's venv) on a free
 // 127.0.0.1 port and waits until it answers. Stop it with Stop.
 func Start(root string) (*Emulator, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -169,17 +170,6 @@ func (e *Emulator) Stop() {
 		<-e.exited
 	}
 	_ = os.Remove(e.logPath)
-}
-
-// freePort returns a TCP port on 127.0.0.1 that nothing listened on a
-// moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // ModuleRoot returns the directory of the go.mod above the working directory.
