@@ -25,8 +25,7 @@ import (
 	"time"
 
 	"github.com/sessionlab/sessionlab/internal/config"
-	"github.com/sessionlab/sessionlab/internal/dynamoclient"
-	"github.com/sessionlab/sessionlab/internal/dynamostore"
+	"github.com/sessionlab/sessionlab/internal/lambdafn"
 	"github.com/sessionlab/sessionlab/internal/session"
 )
 
@@ -81,17 +80,14 @@ func run(ctx context.Context, args []string, getenv config.Getenv, out io.Writer
 	return err
 }
 
-// openStore opens the sessions table named by the environment.
+// openStore opens the sessions table named by the environment, as the
+// functions do.
 func openStore(ctx context.Context, getenv config.Getenv) (session.Store, error) {
-	cfg, err := config.LoadDynamo(getenv, false)
+	stores, err := lambdafn.DynamoStores(ctx, getenv, false)
 	if err != nil {
 		return nil, err
 	}
-	client, err := dynamoclient.New(ctx, cfg.Endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("open DynamoDB: %w", err)
-	}
-	return dynamostore.New(client, cfg.SessionsTable, ""), nil
+	return stores.Sessions, nil
 }
 
 // printSessions writes one line per session: public id, times, device.
