@@ -12,6 +12,8 @@ import (
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/intrinsics"
+
+	"github.com/sessionlab/sessionlab/internal/samtemplate"
 )
 
 const templatePath = "../../template.yaml"
@@ -49,9 +51,10 @@ func load(t *testing.T) *tmpl {
 }
 
 // fromRaw builds both views from a raw template (a copy, possibly broken
-// on purpose by a test).
+// on purpose by a test); the typed view lacks what goformation cannot
+// parse (samtemplate.ForGoformation), which the rules read from raw.
 func fromRaw(raw map[string]any) (*tmpl, error) {
-	js, err := json.Marshal(raw)
+	js, err := json.Marshal(samtemplate.ForGoformation(raw))
 	if err != nil {
 		return nil, err
 	}
