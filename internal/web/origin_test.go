@@ -129,7 +129,9 @@ func TestOriginGuardHandler(t *testing.T) {
 	if seen != nil {
 		t.Fatal("a request with a wrong secret reached the handler")
 	}
-	var body struct{ Error struct{ Code, Message string } }
+	var body struct {
+		Error struct{ Code, Message string }
+	}
 	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != http.StatusForbidden || body.Error.Code != "direct_access_forbidden" || body.Error.Message == "" {
 		t.Fatalf("status %d body %s, want 403 direct_access_forbidden", w.Code, w.Body)
 	}
