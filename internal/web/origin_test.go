@@ -38,6 +38,16 @@ func TestNewOriginGuard(t *testing.T) {
 		{"empty entry", secretA + ",", false, true, 0},
 		{"space inside", secretA[:32] + " " + secretA[32:], false, true, 0},
 		{"non-ASCII letter", strings.Repeat("é", MinOriginSecretLen), false, true, 0},
+		{"every edge of the alphabet", strings.Repeat("azAZ09", 6), false, false, 1},
+	}
+	// A character just outside each range of [0-9A-Za-z] is refused.
+	for _, c := range "/:@[`{" {
+		tests = append(tests, struct {
+			name, value string
+			off         bool
+			err         bool
+			secrets     int
+		}{"just outside: " + string(c), strings.Repeat("a", MinOriginSecretLen) + string(c), false, true, 0})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +65,13 @@ func TestNewOriginGuard(t *testing.T) {
 				t.Fatalf("%d secrets, want %d", len(g.digests), tt.secrets)
 			}
 		})
+	}
+}
+
+func TestNewOriginGuardNamesTheBadEntry(t *testing.T) {
+	_, err := NewOriginGuard(secretA + ",short," + secretB)
+	if err == nil || !strings.Contains(err.Error(), "entry 2 of 3") {
+		t.Fatalf("err = %v, want it to name entry 2 of 3", err)
 	}
 }
 
