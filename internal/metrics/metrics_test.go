@@ -197,9 +197,14 @@ func TestAllIsSortedCompleteAndDistinct(t *testing.T) {
 	}
 	ast.Inspect(file, func(n ast.Node) bool {
 		if v, ok := n.(*ast.ValueSpec); ok && v.Type != nil && fmt.Sprint(v.Type) == "Name" {
-			for _, val := range v.Values {
+			for i, val := range v.Values {
 				lit, _ := strconv.Unquote(val.(*ast.BasicLit).Value)
 				declared = append(declared, Name(lit))
+				// internal/templatetest finds metrics.Add(ctx, metrics.X) in the
+				// code by the constant's name: it must be the metric's name.
+				if v.Names[i].Name != lit {
+					t.Errorf("constant %s is the metric %q: name them alike", v.Names[i].Name, lit)
+				}
 			}
 		}
 		return true
