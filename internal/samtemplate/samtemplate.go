@@ -60,7 +60,7 @@ func Load(path string) (*Template, error) {
 	opts := &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
 		"Ref": localRef,
 	}}
-	raw, err := readRaw(path)
+	raw, err := ReadRaw(path)
 	if err != nil {
 		return nil, fmt.Errorf("read template %s: %w", path, err)
 	}
@@ -104,9 +104,9 @@ func Load(path string) (*Template, error) {
 	return t, nil
 }
 
-// readRaw reads a YAML or JSON template with every intrinsic function left
+// ReadRaw reads a YAML or JSON template with every intrinsic function left
 // in its long form ({"Ref": "X"}), as goformation's parser takes it.
-func readRaw(path string) (map[string]any, error) {
+func ReadRaw(path string) (map[string]any, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

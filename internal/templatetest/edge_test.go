@@ -1,18 +1,15 @@
 package templatetest
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/awslabs/goformation/v7/intrinsics"
-
+	"github.com/sessionlab/sessionlab/internal/samtemplate"
 	"github.com/sessionlab/sessionlab/internal/web"
 )
 
@@ -283,17 +280,9 @@ const wafTemplatePath = "../../infra/waf/web-acl.yaml"
 // loadRaw reads a template with intrinsics in their long form.
 func loadRaw(t *testing.T, path string) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	raw, err := samtemplate.ReadRaw(path)
 	if err != nil {
 		t.Fatalf("read %s: %v", path, err)
-	}
-	var raw map[string]any
-	if err := json.Unmarshal(js, &raw); err != nil {
-		t.Fatal(err)
 	}
 	return raw
 }

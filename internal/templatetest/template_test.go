@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -31,19 +30,7 @@ type tmpl struct {
 // load reads template.yaml.
 func load(t *testing.T) *tmpl {
 	t.Helper()
-	data, err := os.ReadFile(templatePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
-	if err != nil {
-		t.Fatalf("read %s: %v", templatePath, err)
-	}
-	var raw map[string]any
-	if err := json.Unmarshal(js, &raw); err != nil {
-		t.Fatal(err)
-	}
-	tp, err := fromRaw(raw)
+	tp, err := fromRaw(loadRaw(t, templatePath))
 	if err != nil {
 		t.Fatalf("read %s: %v", templatePath, err)
 	}
