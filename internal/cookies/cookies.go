@@ -10,17 +10,15 @@
 package cookies
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-
-	"github.com/sessionlab/sessionlab/internal/config"
 )
 
 // Config configures the handlers.
 type Config struct {
-	// Keys sign the signed_session cookie: the first signs, all verify
-	// (SESSION_SECRET). Each is at least config.MinKeyBytes long.
+	// Keys are the secrets signed_session's key is derived from
+	// (SESSION_SECRET): the first signs, all verify. Each is at least
+	// signing.MinSecretBytes long.
 	Keys [][]byte
 	// Secure adds the Secure attribute to every cookie (COOKIE_SECURE).
 	Secure bool
@@ -71,18 +69,6 @@ func Register(mux *http.ServeMux, cfg Config) (err error) {
 	}()
 	for _, rt := range routes {
 		mux.HandleFunc(rt.pattern, rt.handler)
-	}
-	return nil
-}
-
-func checkKeys(keys [][]byte) error {
-	if len(keys) == 0 {
-		return errors.New("cookies: no signing key for signed_session")
-	}
-	for i, k := range keys {
-		if len(k) < config.MinKeyBytes {
-			return fmt.Errorf("cookies: signing key %d is %d bytes, shorter than %d", i+1, len(k), config.MinKeyBytes)
-		}
 	}
 	return nil
 }

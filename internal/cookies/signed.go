@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gorilla/securecookie"
+
+	"github.com/sessionlab/sessionlab/internal/signing"
 	"github.com/sessionlab/sessionlab/internal/web"
 )
 
@@ -26,28 +28,26 @@ const (
 // the browser, signed but not encrypted, the way Flask's default session
 // works. The cookie is HttpOnly, SameSite=Lax, Path=/.
 type signedSession struct {
-	codecs []securecookie.Codec // the first signs, all verify
-	cw     writer
+	codec *signing.Codec // signed_session's own key per secret: the first signs, all verify
+	cw    writer
 }
 
-// newSignedSession makes one securecookie codec per key: HMAC-SHA256 with a
-// nil block key (signed, not encrypted), JSON serialization (so anyone can
-// read the payload: that is the lesson), timestamps older than
-// signedMaxAge refused, and no length limit of its own: the writer applies
-// the 4096-byte budget to name and value together.
+// newSignedSession makes the signed_session codec: HMAC-SHA256 under the
+// key signing derives for signed_session from each secret (never the
+// session cookie's key, never the secret itself), signed and not
+// encrypted, JSON serialization (so anyone can read the payload: that is
+// the lesson), timestamps older than signedMaxAge refused, and no length
+// limit of its own: the writer applies the 4096-byte budget to name and
+// value together.
 func newSignedSession(keys [][]byte, cw writer) (*signedSession, error) {
-	if err := checkKeys(keys); err != nil {
-		return nil, err
+	codec, err := signing.New(keys, signing.SignedSession, signing.Options{
+		MaxAge:     signedMaxAge,
+		Serializer: securecookie.JSONEncoder{},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cookies: signed_session: %w", err)
 	}
-	s := &signedSession{cw: cw}
-	for _, k := range keys {
-		sc := securecookie.New(k, nil)
-		sc.SetSerializer(securecookie.JSONEncoder{})
-		sc.MaxAge(int(signedMaxAge / time.Second))
-		sc.MaxLength(0)
-		s.codecs = append(s.codecs, sc)
-	}
-	return s, nil
+	return &signedSession{codec: codec, cw: cw}, nil
 }
 
 // signedBody is the body of GET and PUT /api/signed-session. With no
@@ -97,7 +97,7 @@ func (s *signedSession) put(w http.ResponseWriter, r *http.Request) {
 			"The body needs \"data\": an object of string values."))
 		return
 	}
-	value, err := s.codecs[0].Encode(signedCookie, req.Data)
+	value, err := s.codec.Encode(signedCookie, req.Data)
 	if err != nil {
 		web.WriteError(w, r, fmt.Errorf("sign %s: %w", signedCookie, err))
 		return
@@ -125,7 +125,7 @@ func (s *signedSession) decode(value string) (map[string]string, error) {
 		return nil, errors.New("signed_session: value longer than any cookie the API writes")
 	}
 	data := map[string]string{}
-	if err := securecookie.DecodeMulti(signedCookie, value, &data, s.codecs...); err != nil {
+	if _, err := s.codec.Decode(signedCookie, value, &data); err != nil {
 		return nil, fmt.Errorf("signed_session: %w", err)
 	}
 	if data == nil { // the JSON was null

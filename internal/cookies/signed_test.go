@@ -1,8 +1,6 @@
 package cookies
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,17 +9,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionlab/sessionlab/internal/signing"
+	"github.com/sessionlab/sessionlab/internal/signing/signingtest"
 )
 
-// handMade builds a signed_session value the way securecookie does (no
-// block key, JSON payload), from the published format: base64url of
-// "timestamp|base64url(payload)|HMAC-SHA256(key, name|timestamp|base64url(payload))".
-func handMade(key []byte, name, payload string, ts int64) string {
-	p := base64.URLEncoding.EncodeToString([]byte(payload))
-	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s|%d|%s", name, ts, p)
-	raw := fmt.Sprintf("%d|%s|", ts, p) + string(mac.Sum(nil))
-	return base64.URLEncoding.EncodeToString([]byte(raw))
+// handMade builds a signed_session value from the published format
+// (signingtest.Forge: what securecookie makes with no block key) under the
+// signed_session key derived from secret, signed at ts.
+func handMade(secret []byte, name, payload string, ts int64) string {
+	key, err := signing.DeriveKey(secret, signing.SignedSession)
+	if err != nil {
+		panic(err)
+	}
+	return signingtest.Forge(key, name, time.Unix(ts, 0), []byte(payload))
 }
 
 // putSigned stores data through h and returns the response's cookie value.
@@ -115,6 +116,16 @@ func equalMaps(a, b map[string]string) bool {
 	return true
 }
 
+// sessionKeyed signs payload as signed_session under the session cookie's
+// key of secret: a value of another purpose.
+func sessionKeyed(t *testing.T, secret []byte, payload string, ts int64) string {
+	key, err := signing.DeriveKey(secret, signing.SessionCookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signingtest.Forge(key, "signed_session", time.Unix(ts, 0), []byte(payload))
+}
+
 func TestSignedSessionHandMade(t *testing.T) {
 	h := newHandler(t, Config{})
 	now := time.Now().Unix()
@@ -130,6 +141,8 @@ func TestSignedSessionHandMade(t *testing.T) {
 		{"signed with an unknown key", handMade(keyB, "signed_session", `{"a":"b"}`, now), false},
 		{"signed, but not a map of strings", handMade(keyA, "signed_session", `{"a":1}`, now), false},
 		{"signed, but not JSON", handMade(keyA, "signed_session", `a=b`, now), false},
+		{"signed with the bare secret", signingtest.Forge(keyA, "signed_session", time.Unix(now, 0), []byte(`{"a":"b"}`)), false},
+		{"signed with the session cookie's key", sessionKeyed(t, keyA, `{"a":"b"}`, now), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +256,7 @@ func TestSignedSessionTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	size := func(n int) int {
-		v, err := s.codecs[0].Encode(signedCookie, map[string]string{"k": strings.Repeat("x", n)})
+		v, err := s.codec.Encode(signedCookie, map[string]string{"k": strings.Repeat("x", n)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +351,7 @@ func FuzzSignedSession(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	good, _ := s.codecs[0].Encode(signedCookie, map[string]string{"a": "b"})
+	good, _ := s.codec.Encode(signedCookie, map[string]string{"a": "b"})
 	for _, seed := range []string{good, "", "abc", good[:10], base64.URLEncoding.EncodeToString([]byte("1|e30=|m"))} {
 		f.Add(seed)
 	}
