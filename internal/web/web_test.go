@@ -7,11 +7,28 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 type prefs struct {
-	Theme *string `json:"theme"`
-	Days  *int    `json:"maxAgeDays"`
+	Theme  *string           `json:"theme"`
+	Days   *int              `json:"maxAgeDays"`
+	Owner  *owner            `json:"owner"`
+	Owners []owner           `json:"owners"`
+	Tags   map[string]string `json:"tags"`
+	Extra  any               `json:"extra"`
+	When   *time.Time        `json:"when"`
+	Note   string
+	Secret string `json:"-"`
+	embedded
+}
+
+type owner struct {
+	Name string `json:"name"`
+}
+
+type embedded struct {
+	Since int `json:"since"`
 }
 
 func TestDecodeJSON(t *testing.T) {
@@ -43,6 +60,31 @@ func TestDecodeJSON(t *testing.T) {
 		{"wrong type", "application/json", `{"maxAgeDays":"ten"}`, 400, "invalid_json"},
 		{"fraction", "application/json", `{"maxAgeDays":1.5}`, 400, "invalid_json"},
 		{"overflow", "application/json", `{"maxAgeDays":1e40}`, 400, "invalid_json"},
+		{"no body, no content type", "", ``, 400, "invalid_json"},
+		{"no body, text/plain", "text/plain", ``, 400, "invalid_json"},
+		{"only whitespace, no content type", "", " \r\n\t ", 400, "invalid_json"},
+		{"only whitespace, latin1", "application/json; charset=latin1", "\n", 400, "invalid_json"},
+		{"form feed alone is a body", "", "\f", 415, "unsupported_media_type"},
+		{"repeated key", "application/json", `{"theme":"dark","theme":"light"}`, 400, "invalid_json"},
+		{"repeated key, same value", "application/json", `{"theme":"dark","theme":"dark"}`, 400, "invalid_json"},
+		{"key in upper case", "application/json", `{"THEME":"dark"}`, 400, "invalid_json"},
+		{"key in mixed case", "application/json", `{"maxagedays":3}`, 400, "invalid_json"},
+		{"repeated key inside a map", "application/json", `{"tags":{"a":"1","a":"2"}}`, 400, "invalid_json"},
+		{"case inside a nested object", "application/json", `{"owner":{"Name":"x"}}`, 400, "invalid_json"},
+		{"repeated key in an array of objects", "application/json", `{"owners":[{"name":"x"},{"name":"y","name":"z"}]}`, 400, "invalid_json"},
+		{"case in an array of objects", "application/json", `{"owners":[{"name":"x"},{"NAME":"y"}]}`, 400, "invalid_json"},
+		{"repeated key in a free value", "application/json", `{"extra":[{"k":1,"k":2}]}`, 400, "invalid_json"},
+		{"free value keeps any case", "application/json", `{"extra":{"K":1,"k":2}}`, 0, ""},
+		{"map keys keep their case", "application/json", `{"tags":{"A":"1","a":"2"}}`, 0, ""},
+		{"nested ok", "application/json", `{"owner":{"name":"x"},"owners":[{"name":"y"}],"tags":{"a":"b"}}`, 0, ""},
+		{"embedded field", "application/json", `{"since":3}`, 0, ""},
+		{"embedded field in upper case", "application/json", `{"SINCE":3}`, 400, "invalid_json"},
+		{"untagged field by its Go name", "application/json", `{"Note":"n"}`, 0, ""},
+		{"untagged field in lower case", "application/json", `{"note":"n"}`, 400, "invalid_json"},
+		{"skipped field", "application/json", `{"Secret":"s"}`, 400, "invalid_json"},
+		{"self-decoding value", "application/json", `{"when":"2026-01-02T03:04:05Z"}`, 0, ""},
+		{"malformed after a key", "application/json", `{"theme" "dark"}`, 400, "invalid_json"},
+		{"key that is not a string", "application/json", `{1:2}`, 400, "invalid_json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,5 +221,30 @@ func TestCrossOriginRefusal(t *testing.T) {
 func TestAPIRejectsBadSiteOrigin(t *testing.T) {
 	if _, err := API(http.NewServeMux(), "not an origin"); err == nil {
 		t.Fatal("bad SITE_ORIGIN accepted")
+	}
+}
+
+// TestDecodeJSONMessages checks that a refused key is named, with the
+// spelling it needs when only the case is wrong.
+func TestDecodeJSONMessages(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"theme":"a","theme":"b"}`:     `The key "theme" is given twice`,
+		`{"THEME":"dark"}`:              `keys are case-sensitive: write "theme"`,
+		`{"owner":{"NAME":"x"}}`:        `write "name"`,
+		`{"colour":"red"}`:              `unknown field "colour"`,
+		`{"owner":{"colour":"red"}}`:    `unknown field "colour"`,
+		`{"tags":{"k":"1","k":"2"}}`:    `The key "k" is given twice`,
+		`{"theme":"dark"`:               `not well-formed`,
+		`{"owners":[{"name":"x"}`:       `not well-formed`,
+		`{"theme":"dark","maxAgeDays":`: `not well-formed`,
+	} {
+		r := httptest.NewRequest("PUT", "/api/preferences", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		var dst prefs
+		err := DecodeJSON(r, &dst)
+		var we *Error
+		if !errors.As(err, &we) || we.Status != 400 || we.Code != "invalid_json" || !strings.Contains(we.Message, want) {
+			t.Errorf("%s: %v; want 400 invalid_json saying %q", body, err, want)
+		}
 	}
 }
