@@ -177,24 +177,48 @@ func TestStoreUnavailable(t *testing.T) {
 	}
 }
 
+// TestCrossOriginRefusal checks the contract's "Cross-site requests":
+// Sec-Fetch-Site, where present, alone decides (exactly one value,
+// same-origin or none); without it, Origin decides (the host or
+// SITE_ORIGIN; "null" and anything else refused); safe methods always pass.
 func TestCrossOriginRefusal(t *testing.T) {
 	h := newAPI(t, "https://site.example")
+	one := func(v string) []string { return []string{v} }
 	tests := []struct {
 		name, method string
-		headers      map[string]string
+		fetch        []string // Sec-Fetch-Site values; nil: absent
+		origin       []string // Origin values; nil: absent
 		status       int
 	}{
-		{"same-origin fetch", "PUT", map[string]string{"Sec-Fetch-Site": "same-origin"}, 204},
-		{"user typed (none)", "PUT", map[string]string{"Sec-Fetch-Site": "none"}, 204},
-		{"cross-site", "PUT", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
-		{"same-site", "PUT", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
-		{"cross-site delete", "DELETE", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
-		{"cross-site GET is safe", "GET", map[string]string{"Sec-Fetch-Site": "cross-site"}, 200},
-		{"origin matches host", "PUT", map[string]string{"Origin": "http://example.com"}, 204},
-		{"origin foreign", "PUT", map[string]string{"Origin": "https://evil.example"}, 403},
-		{"origin null", "PUT", map[string]string{"Origin": "null"}, 403},
-		{"trusted SITE_ORIGIN", "PUT", map[string]string{"Origin": "https://site.example", "Sec-Fetch-Site": "cross-site"}, 204},
-		{"no browser headers (curl)", "PUT", nil, 204},
+		{"same-origin fetch", "PUT", one("same-origin"), nil, 204},
+		{"user typed (none)", "PUT", one("none"), nil, 204},
+		{"cross-site", "PUT", one("cross-site"), nil, 403},
+		{"same-site", "PUT", one("same-site"), nil, 403},
+		{"cross-site delete", "DELETE", one("cross-site"), nil, 403},
+		{"cross-site post", "POST", one("cross-site"), nil, 403},
+		{"cross-site patch", "PATCH", one("cross-site"), nil, 403},
+		{"cross-site GET is safe", "GET", one("cross-site"), one("https://evil.example"), 200},
+		{"origin matches host", "PUT", nil, one("http://example.com"), 204},
+		{"origin matches host over https", "PUT", nil, one("https://example.com"), 204},
+		{"origin on another port", "PUT", nil, one("http://example.com:8080"), 403},
+		{"origin foreign", "PUT", nil, one("https://evil.example"), 403},
+		{"origin null", "PUT", nil, one("null"), 403},
+		{"origin empty", "PUT", nil, one(""), 403},
+		{"origin with a path", "PUT", nil, one("https://site.example/x"), 403},
+		{"origin SITE_ORIGIN", "PUT", nil, one("https://site.example"), 204},
+		{"origin SITE_ORIGIN with a trailing slash", "PUT", nil, one("https://site.example/"), 403},
+		{"two origins", "PUT", nil, []string{"https://site.example", "https://evil.example"}, 403},
+		{"cross-site with SITE_ORIGIN", "PUT", one("cross-site"), one("https://site.example"), 403},
+		{"same-site with SITE_ORIGIN", "PUT", one("same-site"), one("https://site.example"), 403},
+		{"cross-site with the host's origin", "PUT", one("cross-site"), one("http://example.com"), 403},
+		{"same-origin with a foreign origin", "PUT", one("same-origin"), one("https://evil.example"), 204},
+		{"split by the adapter", "PUT", []string{"same-origin", "cross-site"}, one("http://example.com"), 403},
+		{"split, allowed values only", "PUT", []string{"same-origin", "none"}, nil, 403},
+		{"one value with a comma", "PUT", one("same-origin, cross-site"), nil, 403},
+		{"present but empty", "PUT", one(""), one("http://example.com"), 403},
+		{"wrong case", "PUT", one("Same-Origin"), nil, 403},
+		{"unknown value", "PUT", one("same-party"), nil, 403},
+		{"no browser headers (curl)", "PUT", nil, nil, 204},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,24 +227,56 @@ func TestCrossOriginRefusal(t *testing.T) {
 				path = "/api/things/1"
 			}
 			r := httptest.NewRequest(tt.method, path, nil) // Host: example.com
-			for k, v := range tt.headers {
-				r.Header.Set(k, v)
+			if tt.fetch != nil {
+				r.Header["Sec-Fetch-Site"] = tt.fetch
+			}
+			if tt.origin != nil {
+				r.Header["Origin"] = tt.origin
+			}
+			ran := false
+			inner := http.NewServeMux()
+			for _, m := range []string{"PUT", "POST", "PATCH", "GET"} {
+				inner.HandleFunc(m+" /api/thing", func(w http.ResponseWriter, r *http.Request) { ran = true; NoContent(w) })
+			}
+			inner.HandleFunc("DELETE /api/things/{id}", func(w http.ResponseWriter, r *http.Request) { ran = true; NoContent(w) })
+			api, err := API(inner, "https://site.example")
+			if err != nil {
+				t.Fatal(err)
 			}
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			if w.Code != tt.status {
-				t.Fatalf("status = %d %s, want %d", w.Code, w.Body, tt.status)
+			api.ServeHTTP(w, r)
+			want := tt.status
+			if want == 200 {
+				want = 204 // the inner mux answers 204 to GET too
 			}
-			if tt.status == 403 && !strings.Contains(w.Body.String(), `"cross_origin_request"`) {
+			if w.Code != want || ran != (want != 403) {
+				t.Fatalf("status = %d %s, handler ran %v; want %d", w.Code, w.Body, ran, want)
+			}
+			if want == 403 && !strings.Contains(w.Body.String(), `"cross_origin_request"`) {
 				t.Fatalf("body = %s", w.Body)
 			}
 		})
 	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("PUT", "/api/thing", nil)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	h.ServeHTTP(w, r)
+	if w.Code != 403 {
+		t.Errorf("newAPI's handler let a cross-site PUT through: %d", w.Code)
+	}
 }
 
 func TestAPIRejectsBadSiteOrigin(t *testing.T) {
-	if _, err := API(http.NewServeMux(), "not an origin"); err == nil {
-		t.Fatal("bad SITE_ORIGIN accepted")
+	for _, bad := range []string{"not an origin", "https://", "ftp://site.example", "https://site.example/path",
+		"https://site.example?q", "https://user@site.example", "site.example", "https://site.example#f", "null"} {
+		if _, err := API(http.NewServeMux(), bad); err == nil {
+			t.Errorf("bad SITE_ORIGIN %q accepted", bad)
+		}
+	}
+	for _, good := range []string{"https://site.example", "http://127.0.0.1:3000", "https://d1234.cloudfront.net"} {
+		if _, err := API(http.NewServeMux(), good); err != nil {
+			t.Errorf("SITE_ORIGIN %q refused: %v", good, err)
+		}
 	}
 }
 
