@@ -20,7 +20,8 @@ type Config struct {
 	// (SESSION_SECRET): the first signs, all verify. Each is at least
 	// signing.MinSecretBytes long.
 	Keys [][]byte
-	// Secure adds the Secure attribute to every cookie (COOKIE_SECURE).
+	// Secure adds the Secure attribute to every cookie and names each with
+	// the __Host- prefix, reading only those names (COOKIE_SECURE).
 	Secure bool
 }
 
@@ -50,7 +51,7 @@ func Register(mux *http.ServeMux, cfg Config) (err error) {
 		pattern string
 		handler http.HandlerFunc
 	}{
-		{"GET /api/preferences", getPreferences},
+		{"GET /api/preferences", cw.getPreferences},
 		{"PUT /api/preferences", cw.putPreferences},
 		{"DELETE /api/preferences", cw.deletePreferences},
 		{"POST /api/visits", cw.postVisits},

@@ -15,6 +15,9 @@ import (
 )
 
 const (
+	// signedCookie is the cookie's plain name, also the name bound into
+	// its MAC whatever it is called (signed_session or
+	// __Host-signed_session).
 	signedCookie = "signed_session"
 	// signedMaxAge bounds the age of a signed_session signature, as
 	// Flask's PERMANENT_SESSION_LIFETIME (31 days) bounds its sessions.
@@ -68,17 +71,17 @@ type signedRequest struct {
 // (changed, signed with a key no longer configured, or signed more than
 // signedMaxAge ago) is 400 tampered_cookie and the response expires it.
 func (s *signedSession) get(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(signedCookie)
-	if err != nil || c.Value == "" {
+	value, _ := s.cw.read(r, signedCookie)
+	if value == "" {
 		web.WriteJSON(w, http.StatusOK, signedBody{Data: map[string]string{}})
 		return
 	}
-	data, err := s.decode(c.Value)
+	data, err := s.decode(value)
 	if err != nil {
 		s.refuse(w, r)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, signedBody{Data: data, Cookie: c.Value, Readable: readable(c.Value)})
+	web.WriteJSON(w, http.StatusOK, signedBody{Data: data, Cookie: value, Readable: readable(value)})
 }
 
 // put answers PUT /api/signed-session: {"data": {string: string}} is
@@ -102,7 +105,7 @@ func (s *signedSession) put(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, fmt.Errorf("sign %s: %w", signedCookie, err))
 		return
 	}
-	if err := s.cw.set(w, http.Cookie{Name: signedCookie, Value: value, HttpOnly: true}); err != nil {
+	if err := s.cw.set(w, http.Cookie{Name: s.cw.name(signedCookie), Value: value, HttpOnly: true}); err != nil {
 		web.WriteError(w, r, err)
 		return
 	}
@@ -111,7 +114,7 @@ func (s *signedSession) put(w http.ResponseWriter, r *http.Request) {
 
 // delete answers DELETE /api/signed-session: 204, the cookie expired.
 func (s *signedSession) delete(w http.ResponseWriter, r *http.Request) {
-	if err := s.cw.expire(w, signedCookie, true); err != nil {
+	if err := s.cw.expire(w, s.cw.name(signedCookie), true); err != nil {
 		web.WriteError(w, r, err)
 		return
 	}
@@ -121,7 +124,7 @@ func (s *signedSession) delete(w http.ResponseWriter, r *http.Request) {
 // decode verifies value under every key and returns its data. A value
 // longer than any cookie the API writes is refused before any work.
 func (s *signedSession) decode(value string) (map[string]string, error) {
-	if len(signedCookie)+len(value) > maxCookieBytes {
+	if len(s.cw.name(signedCookie))+len(value) > maxCookieBytes {
 		return nil, errors.New("signed_session: value longer than any cookie the API writes")
 	}
 	data := map[string]string{}
@@ -137,7 +140,7 @@ func (s *signedSession) decode(value string) (map[string]string, error) {
 // refuse answers 400 tampered_cookie and expires the cookie.
 func (s *signedSession) refuse(w http.ResponseWriter, r *http.Request) {
 	web.Logger(r.Context()).Info("signed_session cookie failed verification; expiring it")
-	if err := s.cw.expire(w, signedCookie, true); err != nil {
+	if err := s.cw.expire(w, s.cw.name(signedCookie), true); err != nil {
 		web.WriteError(w, r, err)
 		return
 	}

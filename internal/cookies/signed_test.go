@@ -43,7 +43,13 @@ func putSigned(t testing.TB, h http.Handler, data map[string]string) string {
 
 func getSigned(t testing.TB, h http.Handler, value string) (*signedBody, []*http.Cookie, int, string) {
 	t.Helper()
-	w := req{method: "GET", path: "/api/signed-session", cookie: []string{"signed_session=" + value}}.do(t, h)
+	return getSignedAs(t, h, "signed_session", value)
+}
+
+// getSignedAs is getSigned with the cookie sent under name.
+func getSignedAs(t testing.TB, h http.Handler, name, value string) (*signedBody, []*http.Cookie, int, string) {
+	t.Helper()
+	w := req{method: "GET", path: "/api/signed-session", cookie: []string{name + "=" + value}}.do(t, h)
 	if w.Code != http.StatusOK {
 		return nil, setCookies(t, w), w.Code, errorCode(t, w)
 	}
@@ -84,7 +90,7 @@ func TestSignedSessionRoundTrip(t *testing.T) {
 				var put signedBody
 				decode(t, w, &put)
 				value := setCookies(t, w)[0].Value
-				checkSetCookies(t, w, want{name: "signed_session", value: value, httpOnly: true, secure: secure})
+				checkSetCookies(t, w, want{name: named(secure, "signed_session"), value: value, httpOnly: true, secure: secure})
 				wantJSON, _ := json.Marshal(tt.data)
 				if put.Cookie != value || put.Readable != string(wantJSON) || !equalMaps(put.Data, tt.data) {
 					t.Fatalf("PUT body %+v, cookie %q, want readable %s", put, value, wantJSON)
@@ -92,7 +98,7 @@ func TestSignedSessionRoundTrip(t *testing.T) {
 				if readable(value) != string(wantJSON) {
 					t.Fatalf("readable without a key = %q, want %s", readable(value), wantJSON)
 				}
-				got, set, code, _ := getSigned(t, h, value)
+				got, set, code, _ := getSignedAs(t, h, named(secure, "signed_session"), value)
 				if code != http.StatusOK || len(set) != 0 {
 					t.Fatalf("GET = %d, Set-Cookie %v", code, set)
 				}
@@ -216,9 +222,9 @@ func TestSignedSessionTampered(t *testing.T) {
 		h := newHandler(t, Config{Secure: secure})
 		for name, value := range tests {
 			t.Run(fmt.Sprintf("%s secure=%v", name, secure), func(t *testing.T) {
-				w := req{method: "GET", path: "/api/signed-session", cookie: []string{"signed_session=" + value}}.do(t, h)
+				w := req{method: "GET", path: "/api/signed-session", cookie: []string{named(secure, "signed_session") + "=" + value}}.do(t, h)
 				expectStatus(t, w, http.StatusBadRequest, "tampered_cookie")
-				checkSetCookies(t, w, want{name: "signed_session", maxAge: -1, httpOnly: true, secure: secure})
+				checkSetCookies(t, w, want{name: named(secure, "signed_session"), maxAge: -1, httpOnly: true, secure: secure})
 				if strings.Contains(w.Body.String(), "role") || strings.Contains(w.Body.String(), value) {
 					t.Fatalf("refusal shows the cookie: %s", w.Body)
 				}
@@ -325,7 +331,24 @@ func TestSignedSessionDelete(t *testing.T) {
 		h := newHandler(t, Config{Secure: secure})
 		w := req{method: "DELETE", path: "/api/signed-session", cookie: []string{"signed_session=abc"}}.do(t, h)
 		expectStatus(t, w, http.StatusNoContent, "")
-		checkSetCookies(t, w, want{name: "signed_session", maxAge: -1, httpOnly: true, secure: secure})
+		checkSetCookies(t, w, want{name: named(secure, "signed_session"), maxAge: -1, httpOnly: true, secure: secure})
+	}
+}
+
+// TestSignedSessionReadsOnlyItsName checks that with COOKIE_SECURE a
+// well-signed value under the plain name is no cookie of the API's (nothing
+// is read, nothing expired), and without it the __Host- name is not.
+func TestSignedSessionReadsOnlyItsName(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		h := newHandler(t, Config{Secure: secure})
+		value := putSigned(t, h, map[string]string{"k": "v"})
+		got, set, code, _ := getSignedAs(t, h, named(!secure, "signed_session"), value)
+		if code != http.StatusOK || len(set) != 0 || len(got.Data) != 0 || got.Cookie != "" {
+			t.Errorf("secure %v: the other name's cookie = %d %+v, Set-Cookie %v; want no cookie", secure, code, got, set)
+		}
+		if got, _, code, _ := getSignedAs(t, h, named(secure, "signed_session"), value); code != http.StatusOK || got.Data["k"] != "v" {
+			t.Errorf("secure %v: its own name = %d %+v", secure, code, got)
+		}
 	}
 }
 
