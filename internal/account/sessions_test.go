@@ -1,0 +1,149 @@
+package account_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sessionlab/sessionlab/internal/app"
+	"github.com/sessionlab/sessionlab/internal/memstore"
+	"github.com/sessionlab/sessionlab/internal/session"
+)
+
+// browser is one client of a fixture: it keeps the session cookie the API
+// sets, as a browser would.
+type browser struct {
+	f         *fixture
+	cookie    *http.Cookie
+	userAgent string
+}
+
+func (f *fixture) browser() *browser { return &browser{f: f} }
+
+func (b *browser) do(method, path, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if b.userAgent != "" {
+		r.Header.Set("User-Agent", b.userAgent)
+	}
+	if b.cookie != nil {
+		r.AddCookie(b.cookie)
+	}
+	w := httptest.NewRecorder()
+	b.f.h.ServeHTTP(w, r)
+	for _, c := range w.Result().Cookies() {
+		if c.Name == "session" {
+			if c.MaxAge < 0 {
+				b.cookie = nil
+			} else {
+				b.cookie = &http.Cookie{Name: c.Name, Value: c.Value}
+			}
+		}
+	}
+	return w
+}
+
+// current is the browser's GET /api/session, decoded.
+func (b *browser) current(t *testing.T) (authenticated bool, id, userAgent string) {
+	t.Helper()
+	w := b.do("GET", "/api/session", "")
+	var body struct {
+		Authenticated bool `json:"authenticated"`
+		Session       *struct {
+			ID        string `json:"id"`
+			UserAgent string `json:"userAgent"`
+		} `json:"session"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != http.StatusOK {
+		t.Fatalf("GET /api/session = %d %s", w.Code, w.Body)
+	}
+	if body.Session != nil {
+		id, userAgent = body.Session.ID, body.Session.UserAgent
+	}
+	return body.Authenticated, id, userAgent
+}
+
+// leakyIndex is a session store whose user index also returns another
+// user's sessions, as a stale or badly written index could: whatever ends
+// sessions must re-check whose they are.
+type leakyIndex struct {
+	session.Store
+	victim string // whose sessions leak into every other user's listing
+}
+
+func (l leakyIndex) ListByUser(ctx context.Context, username string, now time.Time) ([]session.Record, error) {
+	recs, err := l.Store.ListByUser(ctx, username, now)
+	if err != nil || username == l.victim {
+		return recs, err
+	}
+	more, err := l.Store.ListByUser(ctx, l.victim, now)
+	return append(recs, more...), err
+}
+
+// TestRevokeEndsOnlyTheUsersOwnSessions: with a user index that leaks
+// another user's sessions, "sign out everywhere else" and "sign out that
+// device" still end only the caller's own sessions: the other user stays
+// logged in, and naming their session is 404.
+func TestRevokeEndsOnlyTheUsersOwnSessions(t *testing.T) {
+	mem := memstore.New()
+	bobName := newName("bob")
+	f := newFixture(t, app.Stores{Sessions: leakyIndex{Store: mem, victim: bobName}, Users: mem, Throttle: mem})
+	aliceName := newName("alice")
+	alice, aliceToo, bob := f.browser(), f.browser(), f.browser()
+	for _, reg := range []struct {
+		b    *browser
+		name string
+		path string
+	}{{alice, aliceName, "/api/register"}, {aliceToo, aliceName, "/api/login"}, {bob, bobName, "/api/register"}} {
+		if w := reg.b.do("POST", reg.path, credentials(reg.name, rightPassword)); w.Code/100 != 2 {
+			t.Fatalf("%s %s = %d %s", reg.path, reg.name, w.Code, w.Body)
+		}
+	}
+	_, bobID, _ := bob.current(t)
+
+	if w := alice.do("DELETE", "/api/sessions/"+bobID, ""); w.Code != http.StatusNotFound || errorCode(w) != "session_not_found" {
+		t.Errorf("alice revoking bob's session = %d %s; want 404 session_not_found", w.Code, w.Body)
+	}
+	if ok, _, _ := bob.current(t); !ok {
+		t.Fatal("bob was logged out by alice naming his session")
+	}
+	if w := alice.do("DELETE", "/api/sessions", ""); w.Code != http.StatusNoContent {
+		t.Fatalf("alice: sign out everywhere else = %d %s", w.Code, w.Body)
+	}
+	if ok, _, _ := aliceToo.current(t); ok {
+		t.Error("alice's other session survived sign-out-everywhere-else")
+	}
+	if ok, _, _ := alice.current(t); !ok {
+		t.Error("alice's own session ended")
+	}
+	if ok, _, _ := bob.current(t); !ok {
+		t.Error("bob was logged out by alice's sign-out-everywhere-else")
+	}
+}
+
+// TestUserAgentIsCut: a session keeps at most the first 256 bytes of the
+// User-Agent that started it (a header can be kilobytes), and a shorter one
+// whole.
+func TestUserAgentIsCut(t *testing.T) {
+	mem := memstore.New()
+	f := newFixture(t, app.Stores{Sessions: mem, Users: mem, Throttle: mem})
+	long := "Mozilla/5.0 " + strings.Repeat("(KHTML, like Gecko) ", 60)
+	for _, ua := range []string{"curl/8.11", strings.Repeat("x", 256), strings.Repeat("y", 257), long} {
+		b := f.browser()
+		b.userAgent = ua
+		if w := b.do("POST", "/api/register", credentials(newName("ua"), rightPassword)); w.Code != http.StatusCreated {
+			t.Fatalf("register = %d %s", w.Code, w.Body)
+		}
+		_, _, got := b.current(t)
+		want := ua[:min(len(ua), 256)]
+		if got != want {
+			t.Errorf("a %d-byte User-Agent is kept as %d bytes %q…; want its first %d", len(ua), len(got), got[:min(len(got), 20)], len(want))
+		}
+	}
+}
