@@ -293,6 +293,11 @@ func TestNormalizeUsername(t *testing.T) {
 		ok       bool
 	}{
 		{"ada", "ada", true},
+		{"zaz", "zaz", true}, // the ends of each range: a, z, 0, 9
+		{"a09", "a09", true},
+		{"a{}", "", false}, // just past z
+		{"a/:", "", false}, // just before 0 and past 9
+		{"a`@", "", false}, // just before a (and A)
 		{"Ada.Lovelace_1-2", "ada.lovelace_1-2", true},
 		{"ab", "", false},
 		{strings.Repeat("a", 32), strings.Repeat("a", 32), true},

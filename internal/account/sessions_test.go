@@ -3,6 +3,7 @@ package account_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/session"
+	"github.com/sessionlab/sessionlab/internal/user"
 )
 
 // browser is one client of a fixture: it keeps the session cookie the API
@@ -144,6 +146,47 @@ func TestUserAgentIsCut(t *testing.T) {
 		want := ua[:min(len(ua), 256)]
 		if got != want {
 			t.Errorf("a %d-byte User-Agent is kept as %d bytes %q…; want its first %d", len(ua), len(got), got[:min(len(got), 20)], len(want))
+		}
+	}
+}
+
+// failingThrottle and failingUsers stand for a store that does not answer.
+type failingThrottle struct{ user.Throttle }
+
+func (failingThrottle) CountAttempt(context.Context, string, time.Time, user.Limit) (user.Attempt, error) {
+	return user.Attempt{}, errors.New("dial tcp 10.0.0.1:443: i/o timeout")
+}
+
+type failingUsers struct{ user.Store }
+
+func (failingUsers) CreateUser(context.Context, user.User) error {
+	return errors.New("dial tcp 10.0.0.1:443: i/o timeout")
+}
+
+// TestStoreFailureIs503: a store that fails is 503 store_unavailable with
+// Retry-After, never a 500, never its error text, and no cookie; a refusal
+// of the handler's own stays what it is.
+func TestStoreFailureIs503(t *testing.T) {
+	mem := memstore.New()
+	f := newFixture(t, app.Stores{Sessions: mem, Users: failingUsers{mem}, Throttle: failingThrottle{mem}})
+	for _, tt := range []struct {
+		path, body string
+		status     int
+		code       string
+	}{
+		{"/api/login", credentials(newName("down"), rightPassword), 503, "store_unavailable"},
+		{"/api/register", credentials(newName("down"), rightPassword), 503, "store_unavailable"},
+		{"/api/register", credentials("x", rightPassword), 400, "invalid_username"},
+	} {
+		w := f.do("POST", tt.path, tt.body)
+		if w.Code != tt.status || errorCode(w) != tt.code {
+			t.Errorf("%s = %d %s; want %d %s", tt.path, w.Code, w.Body, tt.status, tt.code)
+		}
+		if tt.status == 503 && (retryAfter(w) < 1 || strings.Contains(w.Body.String(), "dial")) {
+			t.Errorf("%s: Retry-After %q, body %s", tt.path, w.Header().Get("Retry-After"), w.Body)
+		}
+		if len(w.Result().Cookies()) != 0 {
+			t.Errorf("%s set cookies: %v", tt.path, w.Result().Cookies())
 		}
 	}
 }

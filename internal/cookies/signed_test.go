@@ -169,6 +169,34 @@ func TestSignedSessionHandMade(t *testing.T) {
 	}
 }
 
+// TestSignedSessionLongerThanAnyCookie: a well-signed value is refused
+// unread when name and value together pass the 4096 bytes of any cookie the
+// API writes (the codec itself has no limit), and read when they fit.
+func TestSignedSessionLongerThanAnyCookie(t *testing.T) {
+	h := newHandler(t, Config{})
+	sized := func(want int) string {
+		for n := want / 2; n < want; n++ {
+			v := handMade(keyA, "signed_session", `{"k":"`+strings.Repeat("x", n)+`"}`, time.Now().Unix())
+			if len(v) >= want {
+				return v
+			}
+		}
+		t.Fatalf("no value of %d bytes", want)
+		return ""
+	}
+	fits := sized(4096 - len("signed_session") - 3) // values come in steps of 4 bytes
+	over := sized(4096 - len("signed_session") + 1)
+	if n := len("signed_session") + len(fits); n > 4096 || n < 4090 {
+		t.Fatalf("the fitting value makes a %d-byte cookie", n)
+	}
+	if _, _, code, _ := getSigned(t, h, fits); code != http.StatusOK {
+		t.Errorf("a %d-byte cookie = %d, want 200", len("signed_session")+len(fits), code)
+	}
+	if _, _, code, errCode := getSigned(t, h, over); code != http.StatusBadRequest || errCode != "tampered_cookie" {
+		t.Errorf("a %d-byte cookie = %d %s, want 400 tampered_cookie", len("signed_session")+len(over), code, errCode)
+	}
+}
+
 // TestSignedSessionNullPayload: a signed JSON null is an empty session.
 func TestSignedSessionNullPayload(t *testing.T) {
 	h := newHandler(t, Config{})

@@ -178,10 +178,24 @@ func TestNewRefuses(t *testing.T) {
 		{"no secret", nil, opts, "no secret"},
 		{"short second secret", [][]byte{secretNew, secretOld[:16]}, opts, "secret 2"},
 		{"no MaxAge", [][]byte{secretNew}, signing.Options{}, "MaxAge"},
+		{"MaxAge under a second", [][]byte{secretNew}, signing.Options{MaxAge: time.Second - 1}, "MaxAge"},
 	} {
 		if _, err := signing.New(tt.secrets, signing.SessionCookie, tt.o); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err %v, want one naming %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestShortestMaxAge: a second is the shortest lifetime a codec takes.
+func TestShortestMaxAge(t *testing.T) {
+	c, err := signing.New([][]byte{secretNew}, signing.SignedSession, signing.Options{MaxAge: time.Second})
+	if err != nil {
+		t.Fatalf("MaxAge of one second: %v", err)
+	}
+	v, _ := c.Encode("c", "v")
+	var got string
+	if _, err := c.Decode("c", v, &got); err != nil || got != "v" {
+		t.Errorf("a fresh value under a one-second MaxAge: %q, %v", got, err)
 	}
 }
 
