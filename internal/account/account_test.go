@@ -47,8 +47,9 @@ func (c *clock) advance(d time.Duration) {
 // fixture is the AuthFunction as app.Auth builds it (web.API around the
 // account routes) on one store, with a settable clock.
 type fixture struct {
-	h     http.Handler
-	clock *clock
+	h      http.Handler
+	clock  *clock
+	secret string // SESSION_SECRET
 }
 
 // backends are the two stores every HTTP test here runs on.
@@ -77,7 +78,7 @@ func newFixture(t *testing.T, stores app.Stores) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{h: h, clock: c}
+	return &fixture{h: h, clock: c, secret: env["SESSION_SECRET"]}
 }
 
 // do sends one request; a non-empty body goes as application/json.

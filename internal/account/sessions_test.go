@@ -190,3 +190,74 @@ func TestStoreFailureIs503(t *testing.T) {
 		}
 	}
 }
+
+// newShop is newFixture with the CartFunction beside the AuthFunction, on
+// the same store and key, routed by path as API Gateway routes them.
+func newShop(t *testing.T) *fixture {
+	t.Helper()
+	mem := memstore.New()
+	f := newFixture(t, app.Stores{Sessions: mem, Users: mem, Throttle: mem})
+	key := f.secret
+	cartH, err := app.Cart(t.Context(), func(k string) string {
+		return map[string]string{"SESSION_SECRET": key, "COOKIE_SECURE": "false"}[k]
+	}, app.Options{Stores: app.Stores{Sessions: mem}, Now: f.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := f.h
+	f.h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/cart") {
+			cartH.ServeHTTP(w, r)
+			return
+		}
+		auth.ServeHTTP(w, r)
+	})
+	return f
+}
+
+// cartCount is the browser's GET /api/cart count.
+func (b *browser) cartCount(t *testing.T) float64 {
+	t.Helper()
+	var v struct {
+		Count float64 `json:"count"`
+	}
+	w := b.do("GET", "/api/cart", "")
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil || w.Code != http.StatusOK {
+		t.Fatalf("GET /api/cart = %d %s", w.Code, w.Body)
+	}
+	return v.Count
+}
+
+// TestLoginCarriesTheCart: a login carries the cart of the session it
+// replaces when that session is anonymous or the same user's, and never a
+// cart of another user's session.
+func TestLoginCarriesTheCart(t *testing.T) {
+	f := newShop(t)
+	alice, bob := newName("alice"), newName("bob")
+	for _, name := range []string{alice, bob} {
+		if w := f.do("POST", "/api/register", credentials(name, rightPassword)); w.Code != http.StatusCreated {
+			t.Fatalf("register = %d %s", w.Code, w.Body)
+		}
+	}
+	b := f.browser()
+	steps := []struct {
+		what  string
+		login string
+		want  float64
+	}{
+		{"an anonymous cart comes along", alice, 2},
+		{"the same user's cart comes along", alice, 4},
+		{"another user's cart stays behind", bob, 0},
+	}
+	for _, st := range steps {
+		if w := b.do("POST", "/api/cart/items", `{"sku":"tea-sencha","quantity":2}`); w.Code != http.StatusOK {
+			t.Fatalf("add = %d %s", w.Code, w.Body)
+		}
+		if w := b.do("POST", "/api/login", credentials(st.login, rightPassword)); w.Code != http.StatusOK {
+			t.Fatalf("login = %d %s", w.Code, w.Body)
+		}
+		if got := b.cartCount(t); got != st.want {
+			t.Errorf("%s: cart count %v after login, want %v", st.what, got, st.want)
+		}
+	}
+}
