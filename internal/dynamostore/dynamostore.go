@@ -12,8 +12,8 @@
 // anonymous, so the byUsername index is sparse), cart (a map SKU → number,
 // always present), createdAt, lastSeenAt, idleDeadline, absoluteDeadline and
 // idleWindow (Unix milliseconds), remember, userAgent, expiresAt. Users
-// table, key username: passwordHash and createdAt; failed-login counters are
-// items keyed "#throttle#<username>" with failures, windowEnds and
+// table, key username: passwordHash and createdAt; password-attempt counters
+// are items keyed "#throttle#<username>" with attempts, windowEnds and
 // expiresAt.
 package dynamostore
 
@@ -34,7 +34,7 @@ import (
 // username (defined in template.yaml).
 const IndexByUsername = "byUsername"
 
-// throttlePrefix starts the key of a failed-login counter in the users
+// throttlePrefix starts the key of a password-attempt counter in the users
 // table. No valid username holds '#', so none can clash with it.
 const throttlePrefix = "#throttle#"
 
@@ -85,14 +85,6 @@ type userItem struct {
 	Username     string `dynamodbav:"username"`
 	PasswordHash string `dynamodbav:"passwordHash"`
 	CreatedAt    int64  `dynamodbav:"createdAt"`
-}
-
-// counterItem is a failed-login counter in the users table.
-type counterItem struct {
-	Username   string `dynamodbav:"username"`
-	Failures   int    `dynamodbav:"failures"`
-	WindowEnds int64  `dynamodbav:"windowEnds"`
-	ExpiresAt  int64  `dynamodbav:"expiresAt"`
 }
 
 // ms is t in Unix milliseconds, the unit of every time attribute.
