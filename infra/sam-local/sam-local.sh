@@ -44,6 +44,8 @@ LABEL=org.sessionlab.sam-local
 # network with another label, or none, was made by an older version of this
 # script (with DNS, or without it) and is replaced.
 NETWORK_SPEC=no-dns-1
+# How long the reachability probe waits for the emulator's answer.
+PROBE_SECONDS=10
 SOCKET=$STATE/podman.sock
 LOGS=$STATE/logs
 
@@ -259,15 +261,16 @@ lambda_endpoint() { cat "$STATE/lambda-dynamodb-endpoint"; }
 # probe_dynamodb ENDPOINT TABLE... sends DynamoDB's ListTables to ENDPOINT
 # from a short-lived container made as SAM makes a Lambda container (created
 # on podman's default network, then connected to $NETWORK, from the same base
-# image), with busybox wget, signed as us-east-1 (moto routes a request by
-# its signature's service and region; it checks no signature). It stops the
+# image), with busybox wget (within busybox timeout: Debian's busybox wget
+# has no -T and crashes on it), signed as us-east-1 (moto routes a request
+# by its signature's service and region; it checks no signature). It stops the
 # run at once unless the answer lists every TABLE: otherwise each function
 # that keeps sessions would answer 503 store_unavailable.
 probe_dynamodb() {
   local ep=$1 out status=0 table missing=()
   shift
   podman create --name "$PROBE_CONTAINER" --label "$LABEL=1" "$BASE_IMAGE" \
-    wget -q -O - -T 5 --header 'Content-Type: application/x-amz-json-1.0' \
+    timeout "$PROBE_SECONDS" wget -q -O - --header 'Content-Type: application/x-amz-json-1.0' \
     --header 'X-Amz-Target: DynamoDB_20120810.ListTables' \
     --header 'Authorization: AWS4-HMAC-SHA256 Credential=probe/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0' \
     --post-data '{}' "$ep/" \
@@ -277,13 +280,16 @@ probe_dynamodb() {
   out=$(podman start -a "$PROBE_CONTAINER" 2>&1) || status=$?
   podman rm -f -t 0 "$PROBE_CONTAINER" >/dev/null 2>&1 || true
   printf '%s\n' "$out" >>"$LOGS/probe.log"
-  for table in "$@"; do
-    [[ $out == *"\"$table\""* ]] || missing+=("$table")
-  done
+  if ((status == 0)) && [[ $out == *'"TableNames"'* ]]; then
+    for table in "$@"; do
+      [[ $out == *"\"$table\""* ]] || missing+=("$table")
+    done
+    ((${#missing[@]})) && out+=$'\n'"(the answer lacks the tables ${missing[*]}: another server answers there)"
+  fi
   if ((status)) || [[ $out != *'"TableNames"'* ]] || ((${#missing[@]})); then
     log "a container on $NETWORK cannot use the DynamoDB emulator at $ep (what the functions get as DYNAMODB_ENDPOINT):"
+    ((status == 143)) && out+="${out:+$'\n'}(no answer within $PROBE_SECONDS s)"
     printf '    %s\n' "${out:-(no output; exit status $status)}" >&2
-    ((${#missing[@]})) && log "tables missing from its answer: ${missing[*]}"
     die "every function that keeps sessions would answer 503 store_unavailable, so start-api was not started. Check that moto runs ($LOGS/moto.log) and that podman's bridges pass traffic (iptables -S FORWARD); if the network was left by an older run: podman network rm -f $NETWORK, then run again"
   fi
   log "a function container reaches the emulator at $ep (tables: $*)"
