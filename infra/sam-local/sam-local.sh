@@ -261,20 +261,21 @@ lambda_endpoint() { cat "$STATE/lambda-dynamodb-endpoint"; }
 # probe_dynamodb ENDPOINT TABLE... sends DynamoDB's ListTables to ENDPOINT
 # from a short-lived container made as SAM makes a Lambda container (created
 # on podman's default network, then connected to $NETWORK, from the same base
-# image), with busybox wget (within busybox timeout: Debian's busybox wget
-# has no -T and crashes on it), signed as us-east-1 (moto routes a request
-# by its signature's service and region; it checks no signature). It stops the
+# image), with busybox wget, signed as us-east-1 (moto routes a request by
+# its signature's service and region; it checks no signature). It stops the
 # run at once unless the answer lists every TABLE: otherwise each function
 # that keeps sessions would answer 503 store_unavailable.
 probe_dynamodb() {
-  local ep=$1 out status=0 table missing=()
+  local ep=$1 out status=0 table missing=() hint
   shift
-  podman create --name "$PROBE_CONTAINER" --label "$LABEL=1" "$BASE_IMAGE" \
-    timeout "$PROBE_SECONDS" wget -q -O - --header 'Content-Type: application/x-amz-json-1.0' \
-    --header 'X-Amz-Target: DynamoDB_20120810.ListTables' \
-    --header 'Authorization: AWS4-HMAC-SHA256 Credential=probe/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0' \
-    --post-data '{}' "$ep/" \
-    >/dev/null 2>"$LOGS/probe.log" || { cat "$LOGS/probe.log" >&2; die "cannot create the probe container $PROBE_CONTAINER"; }
+  # busybox timeout, not wget -T (Debian's busybox wget has no -T and
+  # crashes on it), under sh: as PID 1, wget would ignore timeout's SIGTERM.
+  podman create --name "$PROBE_CONTAINER" --label "$LABEL=1" "$BASE_IMAGE" sh -c \
+    'timeout "$1" wget -q -O - --header "$2" --header "$3" --header "$4" --post-data "{}" "$5"; exit $?' probe \
+    "$PROBE_SECONDS" 'Content-Type: application/x-amz-json-1.0' 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+    'Authorization: AWS4-HMAC-SHA256 Credential=probe/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0' \
+    "$ep/" >/dev/null 2>"$LOGS/probe.log" ||
+    { cat "$LOGS/probe.log" >&2; die "cannot create the probe container $PROBE_CONTAINER"; }
   podman network connect "$NETWORK" "$PROBE_CONTAINER" 2>>"$LOGS/probe.log" ||
     { podman rm -f "$PROBE_CONTAINER" >/dev/null 2>&1; cat "$LOGS/probe.log" >&2; die "cannot connect a container to $NETWORK"; }
   out=$(podman start -a "$PROBE_CONTAINER" 2>&1) || status=$?
@@ -284,15 +285,22 @@ probe_dynamodb() {
     for table in "$@"; do
       [[ $out == *"\"$table\""* ]] || missing+=("$table")
     done
-    ((${#missing[@]})) && out+=$'\n'"(the answer lacks the tables ${missing[*]}: another server answers there)"
+    ((${#missing[@]} == 0)) && { log "a function container reaches the emulator at $ep (tables: $*)"; return 0; }
+    out+=$'\n'"(the answer lacks the tables ${missing[*]})"
+    hint="another server answers there, or the tables were made in another region"
   fi
-  if ((status)) || [[ $out != *'"TableNames"'* ]] || ((${#missing[@]})); then
-    log "a container on $NETWORK cannot use the DynamoDB emulator at $ep (what the functions get as DYNAMODB_ENDPOINT):"
-    ((status == 143)) && out+="${out:+$'\n'}(no answer within $PROBE_SECONDS s)"
-    printf '    %s\n' "${out:-(no output; exit status $status)}" >&2
-    die "every function that keeps sessions would answer 503 store_unavailable, so start-api was not started. Check that moto runs ($LOGS/moto.log) and that podman's bridges pass traffic (iptables -S FORWARD); if the network was left by an older run: podman network rm -f $NETWORK, then run again"
+  case $out in
+    *"bad address"*) hint="the name does not resolve inside a container (podman here has no container DNS): the functions need an IP address" ;;
+    *"Connection refused"*) hint="nothing listens there: is moto running? (log: $LOGS/moto.log)" ;;
+  esac
+  if ((status == 143)); then
+    out+="${out:+$'\n'}(no answer within $PROBE_SECONDS s)"
+    hint="something drops the traffic: check that podman's bridges pass it (iptables -S FORWARD)"
   fi
-  log "a function container reaches the emulator at $ep (tables: $*)"
+  log "a container on $NETWORK cannot use the DynamoDB emulator at $ep (what the functions get as DYNAMODB_ENDPOINT):"
+  out=${out:-(no output; exit status $status)}
+  printf '    %s\n' "${out//$'\n'/$'\n'    }" >&2
+  die "${hint:-the functions could not reach it either}. Every function that keeps sessions would answer 503 store_unavailable, so start-api was not started. If the network was left by an older run: podman network rm -f $NETWORK, then run again (docs/sam-local.md)"
 }
 
 # reset_dynamodb empties the emulator (moto's reset API) and makes the tables
