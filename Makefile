@@ -22,8 +22,11 @@ PORT      ?= 3000
 STORE     ?= memory
 
 .PHONY: help
+# (awk, not column: column is in bsdextrautils, which a minimal Debian lacks.)
 help: ## list the targets
-	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | column -t -s$$'\t'
+	@grep -hE '^[a-zA-Z0-9_.%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | \
+	  awk -F'\t' '{ n[NR] = $$1; d[NR] = $$2; if (length($$1) > w) w = length($$1) } \
+	    END { for (i = 1; i <= NR; i++) printf "%-" w "s  %s\n", n[i], d[i] }'
 
 ## ---- the two commands -------------------------------------------------------
 

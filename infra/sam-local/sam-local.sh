@@ -2,10 +2,11 @@
 # Runs the real `sam local start-api` and `sam local invoke` on a machine
 # without a Docker engine: podman serves the Docker API that SAM speaks, the
 # Lambda base image is made here from busybox (nothing is pulled), and a
-# DynamoDB emulator (moto, from the project's .venv) is reachable from the
-# Lambda containers as http://dynamodb:8000. See docs/sam-local.md.
+# DynamoDB emulator (moto, from the project's .venv) runs in a container on
+# a project network; the Lambda containers get its IP address
+# (http://<ip>:8000), so no container DNS is needed. See docs/sam-local.md.
 #
-#   sam-local.sh install   apt packages: podman, runc, busybox-static (+ qemu-user-static for arm64 on x86_64)
+#   sam-local.sh install   apt packages: podman, runc, busybox-static, curl (+ qemu-user-static for arm64 on x86_64)
 #   sam-local.sh serve     up, then wait until Ctrl-C or SIGTERM, then down
 #   sam-local.sh up        podman service, base image, emulator, tables, sam build, start-api (in the background)
 #   sam-local.sh down      stop everything `up` started, by the PIDs and names it recorded
@@ -37,8 +38,14 @@ GO=${GO:-go}
 TREE=$(printf '%s' "$ROOT" | sha256sum | cut -c1-8)
 NETWORK=sessionlab-sam-$TREE
 DYNAMO_CONTAINER=sessionlab-sam-dynamodb-$TREE
-DYNAMO_ALIAS=dynamodb
+PROBE_CONTAINER=sessionlab-sam-probe-$TREE
 LABEL=org.sessionlab.sam-local
+# What a project network must look like (its $LABEL.network label); a
+# network with another label, or none, was made by an older version of this
+# script (with DNS, or without it) and is replaced.
+NETWORK_SPEC=no-dns-1
+# How long the reachability probe waits for the emulator's answer.
+PROBE_SECONDS=10
 SOCKET=$STATE/podman.sock
 LOGS=$STATE/logs
 
@@ -79,7 +86,7 @@ needs_emulation() { [[ $GOARCH != "$(host_goarch)" ]]; }
 # ---- install --------------------------------------------------------------------
 
 cmd_install() {
-  local pkgs=(podman runc busybox-static) missing=()
+  local pkgs=(podman runc busybox-static curl) missing=()
   needs_emulation && pkgs+=(qemu-user-static)
   for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -184,27 +191,116 @@ make_rootfs() {
 
 # ---- DynamoDB emulator ------------------------------------------------------------
 
+# ensure_network makes the project network, or replaces one that does not
+# match NETWORK_SPEC. It is made with DNS off on purpose: podman 4.3's CNI
+# backend resolves container names only with a DNS plugin that a plain
+# `apt-get install podman` does not bring, so the Lambda containers get the
+# emulator's IP address instead (see start_dynamodb), the same on every
+# machine. Containers still attached to a stale network (leftovers of a
+# killed run) are removed with it.
+ensure_network() {
+  local have dns
+  if podman network exists "$NETWORK"; then
+    have=$(podman network inspect "$NETWORK" --format "{{index .Labels \"$LABEL.network\"}}" 2>/dev/null || true)
+    dns=$(podman network inspect "$NETWORK" --format '{{.DNSEnabled}}' 2>/dev/null || true)
+    if [[ $have == "$NETWORK_SPEC" && $dns == false ]]; then return 0; fi
+    log "replacing the network $NETWORK (label '${have/<no value>/}', DNS $dns): made by an older sam-local.sh"
+    remove_network_containers
+    podman network rm -f "$NETWORK" >/dev/null ||
+      die "cannot remove the stale network $NETWORK: remove it by hand (podman network rm -f $NETWORK) and run again"
+  fi
+  podman network create --disable-dns --label "$LABEL=1" --label "$LABEL.network=$NETWORK_SPEC" "$NETWORK" >/dev/null ||
+    die "cannot create the podman network $NETWORK"
+}
+
+# remove_network_containers removes every container on $NETWORK: Lambda
+# containers SAM left behind (after a SIGKILL), a probe, the emulator's.
+remove_network_containers() {
+  local ids=()
+  mapfile -t ids < <(podman ps -aq --filter "network=$NETWORK" 2>/dev/null || true)
+  if ((${#ids[@]})); then podman rm -f -t 0 "${ids[@]}" >/dev/null 2>&1 || true; fi
+}
+
 # start_dynamodb runs moto inside the network namespace of a small container
-# on the $NETWORK network (alias $DYNAMO_ALIAS): the Lambda containers, which
-# SAM joins to that network (--docker-network), reach it by name, and the host
-# reaches it on a published 127.0.0.1 port. Nothing listens on the host's
-# other addresses.
+# on the $NETWORK network: the Lambda containers, which SAM joins to that
+# network (--docker-network), reach it at the container's IP address on it
+# (written to $STATE/lambda-dynamodb-endpoint, passed as DynamoDBEndpoint),
+# and the host reaches it on a published 127.0.0.1 port. Nothing listens on
+# the host's other addresses. Then it checks from a function-like container
+# that the functions will reach it (probe_dynamodb).
 start_dynamodb() {
-  podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
-  podman rm -f -t 0 "$DYNAMO_CONTAINER" >/dev/null 2>&1 || true
-  local port pid
+  podman rm -f -t 0 "$DYNAMO_CONTAINER" "$PROBE_CONTAINER" >/dev/null 2>&1 || true
+  ensure_network
+  local port pid ip
   port=$(free_port)
   # (podman warns that an arm64-tagged image runs on amd64: its busybox is
   # the host's own; only `sleep` runs in this container.)
   podman run -d --name "$DYNAMO_CONTAINER" --label "$LABEL=1" --network "$NETWORK" \
-    --network-alias "$DYNAMO_ALIAS" -p "127.0.0.1:$port:8000" "$BASE_IMAGE" sleep 2147483647 \
+    -p "127.0.0.1:$port:8000" "$BASE_IMAGE" sleep 2147483647 \
     >/dev/null 2>"$LOGS/dynamodb-container.log" || { cat "$LOGS/dynamodb-container.log" >&2; die "cannot start $DYNAMO_CONTAINER"; }
+  ip=$(podman inspect "$DYNAMO_CONTAINER" --format "{{(index .NetworkSettings.Networks \"$NETWORK\").IPAddress}}")
+  [[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+    die "$DYNAMO_CONTAINER has no IPv4 address on $NETWORK (podman inspect said '$ip'): podman network rm -f $NETWORK and run again"
   pid=$(podman inspect "$DYNAMO_CONTAINER" --format '{{.State.Pid}}')
   nsenter -t "$pid" -n -- "$MOTO" -H 0.0.0.0 -p 8000 >"$LOGS/moto.log" 2>&1 &
   echo $! >"$STATE/moto.pid"
   echo "http://127.0.0.1:$port" >"$STATE/dynamodb-endpoint"
+  echo "http://$ip:8000" >"$STATE/lambda-dynamodb-endpoint"
   wait_for "moto on 127.0.0.1:$port" 60 curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/"
-  "$VENV/bin/python" "$HERE/create_tables.py" "$TEMPLATE" "http://127.0.0.1:$port" >&2
+  local made
+  made=$("$VENV/bin/python" "$HERE/create_tables.py" "$TEMPLATE" "http://127.0.0.1:$port") ||
+    die "cannot create the tables in the emulator (log: $LOGS/moto.log)"
+  printf '%s\n' "$made" >&2
+  # (create_tables.py prints "table NAME: created" per table; names have no spaces.)
+  # shellcheck disable=SC2046
+  probe_dynamodb "$(lambda_endpoint)" $(sed -n 's/^table \([^:]*\):.*/\1/p' <<<"$made")
+}
+
+lambda_endpoint() { cat "$STATE/lambda-dynamodb-endpoint"; }
+
+# probe_dynamodb ENDPOINT TABLE... sends DynamoDB's ListTables to ENDPOINT
+# from a short-lived container made as SAM makes a Lambda container (created
+# on podman's default network, then connected to $NETWORK, from the same base
+# image), with busybox wget, signed as us-east-1 (moto routes a request by
+# its signature's service and region; it checks no signature). It stops the
+# run at once unless the answer lists every TABLE: otherwise each function
+# that keeps sessions would answer 503 store_unavailable.
+probe_dynamodb() {
+  local ep=$1 out status=0 table missing=() hint
+  shift
+  # busybox timeout, not wget -T (Debian's busybox wget has no -T and
+  # crashes on it), under sh: as PID 1, wget would ignore timeout's SIGTERM.
+  podman create --name "$PROBE_CONTAINER" --label "$LABEL=1" "$BASE_IMAGE" sh -c \
+    'timeout "$1" wget -q -O - --header "$2" --header "$3" --header "$4" --post-data "{}" "$5"; exit $?' probe \
+    "$PROBE_SECONDS" 'Content-Type: application/x-amz-json-1.0' 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+    'Authorization: AWS4-HMAC-SHA256 Credential=probe/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0' \
+    "$ep/" >/dev/null 2>"$LOGS/probe.log" ||
+    { cat "$LOGS/probe.log" >&2; die "cannot create the probe container $PROBE_CONTAINER"; }
+  podman network connect "$NETWORK" "$PROBE_CONTAINER" 2>>"$LOGS/probe.log" ||
+    { podman rm -f "$PROBE_CONTAINER" >/dev/null 2>&1; cat "$LOGS/probe.log" >&2; die "cannot connect a container to $NETWORK"; }
+  out=$(podman start -a "$PROBE_CONTAINER" 2>&1) || status=$?
+  podman rm -f -t 0 "$PROBE_CONTAINER" >/dev/null 2>&1 || true
+  printf '%s\n' "$out" >>"$LOGS/probe.log"
+  if ((status == 0)) && [[ $out == *'"TableNames"'* ]]; then
+    for table in "$@"; do
+      [[ $out == *"\"$table\""* ]] || missing+=("$table")
+    done
+    ((${#missing[@]} == 0)) && { log "a function container reaches the emulator at $ep (tables: $*)"; return 0; }
+    out+=$'\n'"(the answer lacks the tables ${missing[*]})"
+    hint="another server answers there, or the tables were made in another region"
+  fi
+  case $out in
+    *"bad address"*) hint="the name does not resolve inside a container (podman here has no container DNS): the functions need an IP address" ;;
+    *"Connection refused"*) hint="nothing listens there: is moto running? (log: $LOGS/moto.log)" ;;
+  esac
+  if ((status == 143)); then
+    out+="${out:+$'\n'}(no answer within $PROBE_SECONDS s)"
+    hint="something drops the traffic: check that podman's bridges pass it (iptables -S FORWARD)"
+  fi
+  log "a container on $NETWORK cannot use the DynamoDB emulator at $ep (what the functions get as DYNAMODB_ENDPOINT):"
+  out=${out:-(no output; exit status $status)}
+  printf '    %s\n' "${out//$'\n'/$'\n'    }" >&2
+  die "${hint:-the functions could not reach it either}. Every function that keeps sessions would answer 503 store_unavailable, so start-api was not started. If the network was left by an older run: podman network rm -f $NETWORK, then run again (docs/sam-local.md)"
 }
 
 # reset_dynamodb empties the emulator (moto's reset API) and makes the tables
@@ -218,13 +314,13 @@ reset_dynamodb() {
 }
 
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  "$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # ---- sam build and start-api ------------------------------------------------------------
 
 overrides() {
-  echo "Architecture=$SAM_ARCH DynamoDBEndpoint=http://$DYNAMO_ALIAS:8000"
+  echo "Architecture=$SAM_ARCH DynamoDBEndpoint=$(lambda_endpoint)"
 }
 
 sam_build() {
@@ -340,13 +436,10 @@ cmd_down() {
   stop_pid "$STATE/sam.pid" "sam local start-api"
   stop_pid "$STATE/moto.pid" "moto"
   if [[ -S $SOCKET ]] && command -v podman >/dev/null; then
-    # Lambda containers SAM left behind (after a SIGKILL), then the emulator's.
-    local ids=()
-    mapfile -t ids < <(podman ps -aq --filter "network=$NETWORK" 2>/dev/null || true)
-    if ((${#ids[@]})); then podman rm -f -t 0 "${ids[@]}" >/dev/null 2>&1 || true; fi
+    remove_network_containers
   fi
   stop_pid "$STATE/podman.pid" "podman system service"
-  rm -f "$STATE/url" "$STATE/dynamodb-endpoint"
+  rm -f "$STATE/url" "$STATE/dynamodb-endpoint" "$STATE/lambda-dynamodb-endpoint"
 }
 
 cmd_serve() {
