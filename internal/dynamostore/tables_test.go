@@ -17,7 +17,8 @@ import (
 )
 
 // TestCreateTables checks that the tables made from template.yaml have its
-// keys, index and TTL, and that creating them again changes nothing.
+// keys, index (projecting keys only, so refreshes and data changes never
+// write it) and TTL, and that creating them again changes nothing.
 func TestCreateTables(t *testing.T) {
 	env := dynamotest.New(t)
 	root, err := dynamotest.ModuleRoot()
@@ -41,7 +42,7 @@ func TestCreateTables(t *testing.T) {
 	}
 	gsi := tbl.GlobalSecondaryIndexes[0]
 	if *gsi.IndexName != dynamostore.IndexByUsername || *gsi.KeySchema[0].AttributeName != "username" ||
-		gsi.Projection.ProjectionType != types.ProjectionTypeAll {
+		gsi.Projection.ProjectionType != types.ProjectionTypeKeysOnly {
 		t.Errorf("index %s on %s, projection %s", *gsi.IndexName, *gsi.KeySchema[0].AttributeName, gsi.Projection.ProjectionType)
 	}
 	for _, name := range names {
@@ -85,7 +86,7 @@ func TestUnreachable(t *testing.T) {
 	s := env.Store()
 	now := time.Now()
 	rec := record(session.StoreKey([]byte("unreachable")), "olga", now)
-	rec.Cart = map[string]int{"tea": 2}
+	rec.Data = session.Data{Counters: map[string]int64{"tea": 2}}
 	if err := s.Create(t.Context(), rec); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestUnreachable(t *testing.T) {
 		"Touch":      func() error { _, err := s.Touch(t.Context(), rec.Key, now); return err },
 		"Delete":     func() error { _, _, err := s.Delete(t.Context(), rec.Key, now); return err },
 		"ListByUser": func() error { _, err := s.ListByUser(t.Context(), "olga", now); return err },
-		"AddToCart":  func() error { _, _, err := s.AddToCart(t.Context(), rec.Key, "tea", 1, now); return err },
+		"Update":     func() error { _, err := s.Update(t.Context(), rec.Key, counterChange("k", 1), now); return err },
 		"GetUser":    func() error { _, _, err := s.GetUser(t.Context(), "olga"); return err },
 		"RecordFailure": func() error {
 			_, _, err := s.RecordFailure(t.Context(), "olga", now, time.Minute)
@@ -114,7 +115,7 @@ func TestUnreachable(t *testing.T) {
 	}
 	env.Restore(t)
 	got, found, err := s.Get(t.Context(), rec.Key, now)
-	if err != nil || !found || got.Cart["tea"] != 2 {
+	if err != nil || !found || got.Data.Counters["tea"] != 2 {
 		t.Fatalf("after Restore: %+v, %v, %v", got, found, err)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/session"
 )
 
@@ -29,7 +28,7 @@ import (
 func TestSessionIDsAreUniqueAndRandom(t *testing.T) {
 	const n = 2000
 	f := newFixture()
-	managers := []*session.Manager{f.manager(t, config.DefaultTimeouts, keyA), f.manager(t, config.DefaultTimeouts, keyA)}
+	managers := []*session.Manager{f.manager(t, session.DefaultTimeouts, keyA), f.manager(t, session.DefaultTimeouts, keyA)}
 	seen := map[string]bool{}
 	prefixes := map[string]bool{}
 	var ones [session.IDBytes * 8]int
@@ -98,7 +97,7 @@ func TestIDsComeFromCryptoRand(t *testing.T) {
 // session carries the same name, Path and Secure, or a browser would keep
 // the original.
 func TestSessionCookieAttributes(t *testing.T) {
-	remember := int(config.DefaultTimeouts.Remember / time.Second)
+	remember := int(session.DefaultTimeouts.Remember / time.Second)
 	tests := []struct {
 		secure, remember bool
 		name             string
@@ -112,7 +111,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name+" remember="+strconv.FormatBool(tt.remember), func(t *testing.T) {
 			f := newFixture()
-			m, err := session.NewManager(session.Options{Store: f.store, Keys: [][]byte{keyA}, Timeouts: config.DefaultTimeouts, Secure: tt.secure, Now: f.clock.Now})
+			m, err := session.NewManager(session.Options{Store: f.store, Keys: [][]byte{keyA}, Timeouts: session.DefaultTimeouts, Secure: tt.secure, Now: f.clock.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,14 +167,20 @@ func checkSessionCookie(t *testing.T, c *http.Cookie, name string, secure bool) 
 
 // TestCookieCarriesOnlyTheID (Cheat Sheet: session ID content): the
 // cookie's payload, read without any key, is exactly the 32 random bytes
-// of the ID; nothing about the user, the cart or the browser is in it.
+// of the ID; nothing about the user, the data, its keys or the browser is
+// in it.
 func TestCookieCarriesOnlyTheID(t *testing.T) {
 	f := newFixture()
-	m := f.manager(t, config.DefaultTimeouts, keyA)
+	m := f.manager(t, session.DefaultTimeouts, keyA)
 	r := request(nil)
 	r.Header.Set("User-Agent", "canary-agent")
 	w := httptest.NewRecorder()
-	if _, err := m.Start(w, r, session.StartOptions{Username: "canary-user", Cart: map[string]int{"canary-sku": 3}, Remember: true}); err != nil {
+	if _, err := m.Change(w, r, session.Change{Ops: []session.Op{addOp("canary-map", "canary-sku", 3)}, Key: "canary-key", Start: true}); err != nil {
+		t.Fatal(err)
+	}
+	anon, _ := load(t, m, onlyCookie(t, w))
+	w = httptest.NewRecorder()
+	if _, err := m.Renew(w, r, anon, session.StartOptions{Username: "canary-user", Remember: true, Authenticated: true}); err != nil {
 		t.Fatal(err)
 	}
 	c := onlyCookie(t, w)
@@ -196,7 +201,7 @@ func TestCookieCarriesOnlyTheID(t *testing.T) {
 	}
 	for _, text := range [][]byte{[]byte(c.Value), outer, payload} {
 		if bytes.Contains(text, []byte("canary")) {
-			t.Errorf("the cookie carries user, cart or browser data: %q", text)
+			t.Errorf("the cookie carries user, session data or browser data: %q", text)
 		}
 	}
 }
@@ -207,8 +212,8 @@ func TestCookieCarriesOnlyTheID(t *testing.T) {
 // ID, and a session started on that request gets a fresh ID of its own.
 func TestPlantedIDIsNeverAdopted(t *testing.T) {
 	f := newFixture()
-	m := f.manager(t, config.DefaultTimeouts, keyA)
-	codec, err := session.NewCodec([][]byte{keyA}, config.DefaultTimeouts.Remember)
+	m := f.manager(t, session.DefaultTimeouts, keyA)
+	codec, err := session.NewCodec([][]byte{keyA}, session.DefaultTimeouts.Remember)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,14 +4,13 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/session"
 )
 
 // BenchmarkCodecDecode is verifying a session cookie's signature.
 func BenchmarkCodecDecode(b *testing.B) {
-	codec, _ := session.NewCodec([][]byte{keyA}, config.DefaultTimeouts.Remember)
+	codec, _ := session.NewCodec([][]byte{keyA}, session.DefaultTimeouts.Remember)
 	value, _ := codec.Encode(make([]byte, session.IDBytes))
 	for b.Loop() {
 		if _, _, err := codec.Decode(value); err != nil {
@@ -23,7 +22,7 @@ func BenchmarkCodecDecode(b *testing.B) {
 // BenchmarkLoad is a request's whole session load: cookie decode and
 // verify, then a memstore read (inside the touch window: no write).
 func BenchmarkLoad(b *testing.B) {
-	m, err := session.NewManager(session.Options{Store: memstore.New(), Keys: [][]byte{keyA}, Timeouts: config.DefaultTimeouts})
+	m, err := session.NewManager(session.Options{Store: memstore.New(), Keys: [][]byte{keyA}, Timeouts: session.DefaultTimeouts})
 	if err != nil {
 		b.Fatal(err)
 	}
