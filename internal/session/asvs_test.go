@@ -238,3 +238,34 @@ func TestPlantedIDIsNeverAdopted(t *testing.T) {
 		t.Fatal("a record exists under the planted ID")
 	}
 }
+
+// TestCoreImportsNoEdge (issue 13 item 6): the session package imports no
+// edge (web, config, Lambda) and no feature or store; a logger and the
+// request's log tag come in through Options. Only the shared signing
+// set-up may join it.
+func TestCoreImportsNoEdge(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]bool{
+		"github.com/gorilla/securecookie":                   true,
+		"github.com/sessionlab/sessionlab/internal/signing": true,
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range file.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			if strings.Contains(strings.Split(path, "/")[0], ".") && !allowed[path] {
+				t.Errorf("%s imports %s: the session core imports only the standard library and its codec", name, path)
+			}
+		}
+	}
+}
