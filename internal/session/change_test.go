@@ -41,13 +41,13 @@ func startWith(t *testing.T, m *session.Manager, key string, ops ...session.Op) 
 }
 
 // change sends c with cookie (nil: none) and returns the outcome, the
-// error and the response.
-func change(m *session.Manager, cookie *http.Cookie, c session.Change) (session.Outcome, error, *httptest.ResponseRecorder) {
+// response and the error.
+func change(m *session.Manager, cookie *http.Cookie, c session.Change) (session.Outcome, *httptest.ResponseRecorder, error) {
 	w := httptest.NewRecorder()
 	r := request(cookie)
 	r.Method = http.MethodPost
 	out, err := m.Change(w, r, c)
-	return out, err, w
+	return out, w, err
 }
 
 // TestChange checks the Manager's one-write change: one Update and no read
@@ -84,7 +84,7 @@ func TestChange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		f.store.Reset()
-		out, err, w := change(m, tt.cookie, tt.change)
+		out, w, err := change(m, tt.cookie, tt.change)
 		if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 			t.Fatalf("%s: err = %v, want %v", tt.name, err, tt.wantErr)
 		}
@@ -123,11 +123,11 @@ func TestChangeEndedSession(t *testing.T) {
 	m := f.manager(t, session.DefaultTimeouts, keyA)
 	old, c := startWith(t, m, "k", addOp("bag", "a", 1))
 	f.clock.Advance(session.DefaultTimeouts.Idle)
-	out, err, w := change(m, c, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}, Key: "k2"})
+	out, w, err := change(m, c, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}, Key: "k2"})
 	if err != nil || out.Found || !expired(w) {
 		t.Fatalf("a change of an ended session: %+v, %v, expired cookie %v", out, err, expired(w))
 	}
-	out, err, w = change(m, c, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}, Key: "k", Fingerprint: "fp", Start: true})
+	out, w, err = change(m, c, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}, Key: "k", Fingerprint: "fp", Start: true})
 	if err != nil || !out.Found || out.Replayed || out.Data.Maps["bag"]["a"] != 1 {
 		t.Fatalf("a start after an ended session: %+v, %v (the old session's key is not the new one's)", out, err)
 	}
@@ -149,7 +149,7 @@ func TestChangeRotatedKey(t *testing.T) {
 	_, c := startWith(t, f.manager(t, session.DefaultTimeouts, keyA), "k", addOp("bag", "a", 1))
 	rotated := f.manager(t, session.DefaultTimeouts, keyB, keyA)
 	f.store.Reset()
-	out, err, w := change(rotated, c, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}, Key: "k2"})
+	out, w, err := change(rotated, c, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}, Key: "k2"})
 	if err != nil || !out.Found || out.Data.Maps["bag"]["a"] != 2 {
 		t.Fatalf("change with an old-key cookie: %+v, %v", out, err)
 	}
@@ -177,7 +177,7 @@ func TestOperationIDsAreNeverReplays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err, _ := change(rm, c, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}})
+	out, _, err := change(rm, c, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}})
 	if err != nil || !out.Found || out.Replayed {
 		t.Fatalf("%+v, %v: want found and not replayed", out, err)
 	}
