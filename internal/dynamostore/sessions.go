@@ -101,14 +101,7 @@ func (s *Store) Touch(ctx context.Context, key string, now time.Time) (bool, err
 	e := newExpr()
 	e.refresh(ms(now))
 	e.live(ms(now))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.sessions),
-		Key:                       sessionKey(key),
-		UpdateExpression:          aws.String(e.update()),
-		ConditionExpression:       aws.String(e.condition()),
-		ExpressionAttributeNames:  e.names,
-		ExpressionAttributeValues: e.values,
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateItem(key, e))
 	if _, failed := isConditionFailed(err); failed {
 		return false, nil
 	}
@@ -133,4 +126,16 @@ func (s *Store) Delete(ctx context.Context, key string, now time.Time) (session.
 		return session.Record{}, false, fmt.Errorf("dynamostore: delete session: %w", err)
 	}
 	return liveRecord(out.Attributes, now, "delete session")
+}
+
+// updateItem is the conditional UpdateItem of e on the session under key.
+func (s *Store) updateItem(key string, e *expr) *dynamodb.UpdateItemInput {
+	return &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.sessions),
+		Key:                       sessionKey(key),
+		UpdateExpression:          aws.String(e.update()),
+		ConditionExpression:       aws.String(e.condition()),
+		ExpressionAttributeNames:  e.names,
+		ExpressionAttributeValues: e.values,
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -207,16 +206,10 @@ func (s *Store) updateInput(key string, w *write) *dynamodb.UpdateItemInput {
 	e.refresh(n)
 	w.data(e)
 	w.ring(e)
-	return &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(s.sessions),
-		Key:                                 sessionKey(key),
-		UpdateExpression:                    aws.String(e.update()),
-		ConditionExpression:                 aws.String(e.condition()),
-		ExpressionAttributeNames:            e.names,
-		ExpressionAttributeValues:           e.values,
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}
+	in := s.updateItem(key, e)
+	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	return in
 }
 
 // data adds the change's ops to e.

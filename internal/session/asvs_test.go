@@ -60,22 +60,9 @@ func TestSessionIDsAreUniqueAndRandom(t *testing.T) {
 // predictable. A statistical test cannot tell a seeded PRNG from a CSPRNG;
 // this reads the source.
 func TestIDsComeFromCryptoRand(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
 	var cryptoRand bool
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range file.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
+	for name, paths := range packageImports(t) {
+		for _, path := range paths {
 			switch {
 			case path == "crypto/rand" && name == "id.go":
 				cryptoRand = true
@@ -87,6 +74,32 @@ func TestIDsComeFromCryptoRand(t *testing.T) {
 	if !cryptoRand {
 		t.Error("id.go does not import crypto/rand")
 	}
+}
+
+// packageImports returns the import paths of each non-test file of the
+// package, by file name.
+func packageImports(t *testing.T) map[string][]string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	out := map[string][]string{}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range file.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			out[name] = append(out[name], path)
+		}
+	}
+	return out
 }
 
 // TestSessionCookieAttributes (ASVS 3.3.1, 3.3.2, 3.3.3, 3.3.4; Cheat
@@ -244,25 +257,12 @@ func TestPlantedIDIsNeverAdopted(t *testing.T) {
 // request's log tag come in through Options. Only the shared signing
 // set-up may join it.
 func TestCoreImportsNoEdge(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	allowed := map[string]bool{
 		"github.com/gorilla/securecookie":                   true,
 		"github.com/sessionlab/sessionlab/internal/signing": true,
 	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range file.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
+	for name, paths := range packageImports(t) {
+		for _, path := range paths {
 			if strings.Contains(strings.Split(path, "/")[0], ".") && !allowed[path] {
 				t.Errorf("%s imports %s: the session core imports only the standard library and its codec", name, path)
 			}
