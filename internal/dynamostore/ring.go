@@ -79,9 +79,7 @@ func indexBase64(c byte) int {
 // encodeRing is the two lists of a new item: placeholders, then the most
 // recent session.MaxKeys entries of applied.
 func encodeRing(applied []session.Applied) (keys, info types.AttributeValue) {
-	if len(applied) > session.MaxKeys {
-		applied = applied[len(applied)-session.MaxKeys:]
-	}
+	applied = applied[max(0, len(applied)-session.MaxKeys):]
 	k, in := make([]types.AttributeValue, session.MaxKeys), make([]types.AttributeValue, session.MaxKeys)
 	first := session.MaxKeys - len(applied)
 	for i := range k {

@@ -130,7 +130,7 @@ type write struct {
 // expect.
 type shape struct {
 	noData bool            // no data attribute
-	noRing bool            // no recent attribute
+	noRing bool            // no recentKeys attribute
 	absent map[string]bool // maps the change adds to that do not exist
 	stale  map[int]string  // ring slots holding an expired entry of the key → their info
 }

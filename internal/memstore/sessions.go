@@ -35,9 +35,7 @@ func (s *Store) Create(_ context.Context, rec session.Record) error {
 		return fmt.Errorf("memstore: create session: %w", err)
 	}
 	rec = copyRecord(rec)
-	if n := len(rec.Applied); n > session.MaxKeys {
-		rec.Applied = rec.Applied[n-session.MaxKeys:]
-	}
+	rec.Applied = rec.Applied[max(0, len(rec.Applied)-session.MaxKeys):]
 	s.lock()
 	defer s.mu.Unlock()
 	if _, ok := s.sessions[rec.Key]; ok {

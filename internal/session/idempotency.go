@@ -96,11 +96,7 @@ func Recall(ring []Applied, c Change, now time.Time) (replay bool, err error) {
 // ones of ring, oldest first, then a, at most MaxKeys of them (the oldest
 // go). ring is not changed.
 func Remember(ring []Applied, a Applied, now time.Time) []Applied {
-	out := append(LiveEntries(ring, now), a)
-	if len(out) > MaxKeys {
-		out = out[len(out)-MaxKeys:]
-	}
-	return out
+	return newest(append(LiveEntries(ring, now), a))
 }
 
 // LiveEntries returns the entries of ring live at now, oldest first, at
@@ -112,8 +108,8 @@ func LiveEntries(ring []Applied, now time.Time) []Applied {
 			out = append(out, e)
 		}
 	}
-	if len(out) > MaxKeys {
-		out = out[len(out)-MaxKeys:]
-	}
-	return out
+	return newest(out)
 }
+
+// newest is the last MaxKeys entries of ring.
+func newest(ring []Applied) []Applied { return ring[max(0, len(ring)-MaxKeys):] }

@@ -159,7 +159,8 @@ func TestTouchWindow(t *testing.T) {
 	for _, tt := range []struct {
 		advance time.Duration
 		touches int
-	}{{10 * time.Second, 0}, {40 * time.Second, 0}, {15 * time.Second, 1}, {30 * time.Second, 0}, {31 * time.Second, 1}} {
+	}{{10 * time.Second, 0}, {40 * time.Second, 0}, {15 * time.Second, 1}, {30 * time.Second, 0}, {31 * time.Second, 1},
+		{59 * time.Second, 0}, {time.Second, 1}} { // exactly the interval since the last touch: due
 		f.store.Reset()
 		f.clock.Advance(tt.advance)
 		if s, _ := load(t, m, c); s == nil {
@@ -168,6 +169,22 @@ func TestTouchWindow(t *testing.T) {
 		if calls := f.store.Calls(); calls["Get"] != 1 || calls["Touch"] != tt.touches || f.store.Total() != 1+tt.touches {
 			t.Fatalf("after +%s: calls %v, want 1 Get and %d Touch", tt.advance, calls, tt.touches)
 		}
+	}
+}
+
+// TestReissueAtTheEnd: a remembered session's cookie re-issued (key
+// rotation) less than a second before its absolute deadline is expired at
+// once (Max-Age=0), not turned into a cookie that lives until the browser
+// closes.
+func TestReissueAtTheEnd(t *testing.T) {
+	f := newFixture()
+	timeouts := session.DefaultTimeouts
+	timeouts.Remember, timeouts.RememberIdle = time.Hour, time.Hour
+	_, c := start(t, f.manager(t, timeouts, keyA), session.StartOptions{Username: "ada", Remember: true})
+	f.clock.Advance(time.Hour - 500*time.Millisecond)
+	s, w := load(t, f.manager(t, timeouts, keyB, keyA), c)
+	if re := cookieOf(w); s == nil || re == nil || re.MaxAge >= 0 {
+		t.Fatalf("re-issued %v for a session ending in 0.5 s, want Max-Age=0", re)
 	}
 }
 
