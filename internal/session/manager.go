@@ -403,9 +403,4 @@ func (m *Manager) baseCookie() *http.Cookie {
 	return &http.Cookie{Name: m.CookieName(), Path: "/", HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode}
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
+func truncate(s string, n int) string { return s[:min(len(s), n)] }

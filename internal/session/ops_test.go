@@ -122,6 +122,9 @@ func TestCheckOps(t *testing.T) {
 		session.ClearMap{Map: "cl"},
 		session.AddToCounter{Counter: "c", Delta: -3, Range: r19},
 		session.AddToEntry{Map: "A-Z_a.z:0-9", Entry: string(make64('x')), Delta: 0, Range: r19, MaxEntries: 1, ErrFull: errFull},
+		session.SetEntry{Map: "m", Entry: "e", Value: 9, Range: r19, MustExist: true, ErrMissing: errNone}, // the top
+		session.SetEntry{Map: "m", Entry: "e", Value: 1, Range: r19, MustExist: true, ErrMissing: errNone}, // the bottom
+		session.AddToCounter{Counter: "one", Delta: 5, Range: session.Range{Min: 5, Max: 5, Err: errTooMany}},
 	}
 	for _, op := range valid {
 		if err := session.CheckOps([]session.Op{op}); err != nil {
