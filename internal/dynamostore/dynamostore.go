@@ -11,8 +11,9 @@
 //
 // Sessions table, key id (the record's Key): username (absent while
 // anonymous, so the byUsername index is sparse), data (a map of the
-// features' maps and counters, always present), recent (the idempotency
-// ring: a list of exactly session.MaxKeys strings), createdAt, lastSeenAt,
+// features' maps and counters, always present), recentKeys and recentInfo
+// (the idempotency ring: two lists of exactly session.MaxKeys strings,
+// ring.go), createdAt, lastSeenAt,
 // authenticatedAt (absent while anonymous), idleDeadline, absoluteDeadline
 // and idleWindow (Unix milliseconds), remember, userAgent, expiresAt (see
 // item.go). Users table, key username: passwordHash and createdAt;
