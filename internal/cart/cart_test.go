@@ -111,8 +111,13 @@ func TestChangeIsOneStoreCall(t *testing.T) {
 		{"read", "GET", "/api/cart", nil, 200, "", 5, map[string]int{"Get": 1}},
 		{"remove", "DELETE", "/api/cart/items/tea-sencha", nil, 200, "", 0, map[string]int{"Update": 1}},
 		{"empty", "DELETE", "/api/cart", nil, 204, "", 0, map[string]int{"Update": 1}},
+		{"add 99 to a new line", "POST", "/api/cart/items", map[string]any{"sku": "honey-acacia", "quantity": 99}, 200, "", 99, map[string]int{"Update": 1}},
+		{"set 99", "PUT", "/api/cart/items/honey-acacia", map[string]any{"quantity": 99}, 200, "", 99, map[string]int{"Update": 1}},
 		{"bad input reaches no store", "POST", "/api/cart/items", map[string]any{"sku": "nope", "quantity": 1}, 404, "unknown_product", 0, map[string]int{}},
 		{"a bad quantity reaches no store", "PUT", "/api/cart/items/tea-sencha", map[string]any{"quantity": 100}, 400, "invalid_quantity", 0, map[string]int{}},
+		{"an add of 100 reaches no store", "POST", "/api/cart/items", map[string]any{"sku": "tea-sencha", "quantity": 100}, 400, "invalid_quantity", 0, map[string]int{}},
+		{"an add of 0 reaches no store", "POST", "/api/cart/items", map[string]any{"sku": "tea-sencha", "quantity": 0}, 400, "invalid_quantity", 0, map[string]int{}},
+		{"a set of -1 reaches no store", "PUT", "/api/cart/items/tea-sencha", map[string]any{"quantity": -1}, 400, "invalid_quantity", 0, map[string]int{}},
 	}
 	for _, tt := range tests {
 		store.Reset()
@@ -123,6 +128,22 @@ func TestChangeIsOneStoreCall(t *testing.T) {
 		if got := store.Calls(); fmt.Sprint(got) != fmt.Sprint(tt.calls) {
 			t.Errorf("%s: store calls %v, want %v", tt.name, got, tt.calls)
 		}
+	}
+}
+
+// TestView: lines in catalogue order with their totals; unknown SKUs and
+// empty lines left out.
+func TestView(t *testing.T) {
+	v := cart.NewView(map[string]int64{"mug-stoneware": 2, "tea-sencha": 3, "gone": 5, "tea-assam": 0})
+	want := cart.View{Items: []cart.Line{
+		{SKU: "tea-sencha", Name: "Sencha green tea, 100 g", Quantity: 3, PriceCents: 850, LineTotalCents: 2550},
+		{SKU: "mug-stoneware", Name: "Stoneware mug", Quantity: 2, PriceCents: 1400, LineTotalCents: 2800},
+	}, Count: 5, TotalCents: 5350, Currency: "EUR"}
+	if fmt.Sprint(v) != fmt.Sprint(want) {
+		t.Errorf("NewView = %+v, want %+v", v, want)
+	}
+	if e := cart.NewView(nil); e.Items == nil || len(e.Items) != 0 || e.Count != 0 || e.Currency != "EUR" {
+		t.Errorf("an empty cart = %+v", e)
 	}
 }
 
