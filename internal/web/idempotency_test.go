@@ -18,6 +18,13 @@ func TestReadIdempotency(t *testing.T) {
 	}{
 		{"no header", nil, true},
 		{"letters, digits, _ and -", []string{"Ab9_-z"}, true},
+		{"every edge of the alphabet", []string{"azAZ09_-"}, true},
+		{"before A", []string{"@"}, false},
+		{"after Z", []string{"["}, false},
+		{"before a", []string{"`"}, false},
+		{"after z", []string{"{"}, false},
+		{"before 0", []string{"/"}, false},
+		{"after 9", []string{":"}, false},
 		{"64 characters", []string{long}, true},
 		{"one character", []string{"k"}, true},
 		{"65 characters", []string{long + "a"}, false},
@@ -84,6 +91,12 @@ func TestFingerprint(t *testing.T) {
 		if other == base {
 			t.Errorf("another %s, same fingerprint", name)
 		}
+	}
+	// The whole body counts, up to the limit: bodies of MaxBodyBytes that
+	// differ in their last byte.
+	long := strings.Repeat("x", MaxBodyBytes-1)
+	if fp("PUT", "/x", long+"a", "k") == fp("PUT", "/x", long+"b", "k") {
+		t.Error("the last byte of a 16 KiB body is not in the fingerprint")
 	}
 	if fp("PUT", "/api/cart/items/tea?x=1", `{"quantity":1}`, "other", "Cookie", "User-Agent") != base {
 		t.Error("the key, the query or other headers changed the fingerprint")
