@@ -66,15 +66,19 @@ function runnerBinary(dir) {
 
 /**
  * Starts the runner on a free port (PORT=0: the kernel picks it, the runner
- * prints it) with a fresh key in a temporary env file.
+ * prints it) with a fresh key in a temporary env file; options.secure sets
+ * COOKIE_SECURE=true (Secure cookies with __Host- names, which chromium keeps
+ * on http://127.0.0.1, a secure context).
+ * @param {{secure?: boolean}} [options]
  * @returns {Promise<{base:string, stop:()=>Promise<void>, log:()=>string}>}
  */
-export async function startRunner() {
+export async function startRunner(options = {}) {
   const dir = mkdtempSync(join(tmpdir(), "sessionlab-e2e-"));
   const bin = runnerBinary(dir);
   const envFile = join(dir, "env.json");
   const secret = randomBytes(32).toString("hex");
-  writeFileSync(envFile, JSON.stringify({ Parameters: { SESSION_SECRET: secret, COOKIE_SECURE: "false" } }), { mode: 0o600 });
+  const secure = options.secure ? "true" : "false";
+  writeFileSync(envFile, JSON.stringify({ Parameters: { SESSION_SECRET: secret, COOKIE_SECURE: secure } }), { mode: 0o600 });
   const child = spawn(bin, [], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ENV_FILE: envFile, STORE: "memory" },
@@ -374,15 +378,16 @@ export async function tabTo(page, selector, max = 120) {
 // ---------- one browser and one runner per test file ----------
 
 /**
- * Sets up the file: one runner and one chromium for all its scenarios.
+ * Sets up the file: one runner (started with options, see startRunner)
+ * and one chromium for all its scenarios.
  * scenario(name, fn) runs fn({ open, env }) where open(options) gives a
  * fresh guarded context; at the end every context is closed and the
  * scenario fails if any of them recorded a problem.
  */
-export function suite() {
+export function suite(options = {}) {
   const env = { base: "", browser: null, runner: null };
   before(async () => {
-    env.runner = await startRunner();
+    env.runner = await startRunner(options);
     env.base = env.runner.base;
     env.browser = await launchBrowser();
   });

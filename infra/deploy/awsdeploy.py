@@ -1,8 +1,9 @@
 """Deploy sessionlab to an AWS account, keep its session secret, tear it down.
 
 The steps behind `make deploy`, `make publish`, `make delete`,
-`make rotate-secret`, `make retire-old-keys` and `make check-artifacts`
-(docs/deploy.md). It uses boto3 and the SAM CLI from the Makefile's .venv,
+`make rotate-secret`, `make retire-old-keys`, `make rotate-origin-secret`
+and `make check-artifacts` (docs/deploy.md), for the environment ENV names
+in samconfig.toml. It uses boto3 and the SAM CLI from the Makefile's .venv,
 prints every step before it runs it, and stops with a plain sentence when
 something (credentials first) is missing.
 """
@@ -17,13 +18,20 @@ import shlex
 import struct
 import subprocess
 import sys
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_DIR = ROOT / "site"
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 SAM = Path(sys.executable).with_name("sam")
+SAMCONFIG = ROOT / "samconfig.toml"
+TEMPLATE = ROOT / "template.yaml"
+
+# AWS keeps this much of an account's Lambda concurrency unreserved in every
+# region; a reservation that would leave less fails the deploy.
+UNRESERVED_MINIMUM = 100
 
 # The longest a cookie signed with an old key stays valid: the signed_session
 # cookie's 31-day signature limit (internal/cookies); remember-me sessions
@@ -69,6 +77,56 @@ class Stop(Exception):
 
 def step(message: str) -> None:
     print(f"==> {message}", flush=True)
+
+
+# ---- environments (samconfig.toml) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One environment of samconfig.toml: its stack and parameter overrides."""
+    name: str
+    stack: str
+    overrides: dict[str, str] = field(default_factory=dict)
+
+
+def parse_overrides(values) -> dict[str, str]:
+    """KEY=VALUE pairs (a list, or one string as samconfig.toml writes them)."""
+    if isinstance(values, str):
+        values = shlex.split(values)
+    out = {}
+    for v in values or []:
+        key, sep, value = v.partition("=")
+        if not sep or not key:
+            raise Stop(f"parameter override {v!r} is not KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def environment(name: str, path: Path = SAMCONFIG) -> Environment:
+    """The environment called name in samconfig.toml (default: the [default] one)."""
+    config = tomllib.loads(path.read_text())
+    envs = sorted(k for k, v in config.items() if isinstance(v, dict))
+    if name not in envs:
+        raise Stop(f"ENV={name!r}: {path.name} has no such environment; it has {', '.join(envs)}")
+    section = config[name]
+    stack = (section.get("global", {}).get("parameters", {}).get("stack_name")
+             or section.get("deploy", {}).get("parameters", {}).get("stack_name"))
+    if not stack:
+        raise Stop(f"ENV={name}: {path.name} names no stack_name for it")
+    return Environment(name, stack, parse_overrides(section.get("deploy", {}).get("parameters", {}).get("parameter_overrides")))
+
+
+def template_defaults(path: Path = TEMPLATE) -> dict[str, str]:
+    """The template's parameter defaults, as strings."""
+    import yaml  # PyYAML (pinned)
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    tpl = yaml.load(path.read_text(), Loader=Loader)
+    return {k: str(v.get("Default", "")) for k, v in tpl.get("Parameters", {}).items()}
 
 
 # ---- the site -----------------------------------------------------------------
@@ -167,12 +225,15 @@ class Target:
     region: str
     profile: str | None
     account: str
+    env: Environment | None = None
 
     def client(self, name: str):
         return self.session.client(name)
 
     def sam_args(self) -> list[str]:
         args = ["--stack-name", self.stack, "--region", self.region]
+        if self.env and self.env.name != "default":
+            args = ["--config-env", self.env.name] + args
         return args + (["--profile", self.profile] if self.profile else [])
 
 
@@ -286,26 +347,62 @@ def cmd_preflight(t: Target, _args) -> None:
         print(f"    stack {t.stack} is {stack['StackStatus']}")
 
 
+def deploy_overrides(t: Target, params: list[str]) -> dict[str, str]:
+    """The environment's parameter overrides with PARAMS on top (PARAMS wins).
+
+    SAM would otherwise drop samconfig.toml's parameter_overrides as soon as
+    any are given on the command line.
+    """
+    merged = dict(t.env.overrides) if t.env else {}
+    merged.update(parse_overrides(params))
+    return merged
+
+
+def check_concurrency(t: Target, stack: dict | None, overrides: dict[str, str]) -> None:
+    """Stops before a deploy that would reserve more Lambda concurrency than the account can.
+
+    AWS refuses a reservation that leaves less than 100 of the account's
+    concurrency unreserved; new accounts often have a quota of 10.
+    """
+    wanted = overrides.get("AuthReservedConcurrency")
+    if wanted is None and stack is not None:
+        wanted = parameters(stack).get("AuthReservedConcurrency")
+    if wanted is None:
+        wanted = template_defaults().get("AuthReservedConcurrency", "0")
+    reserve = int(wanted or 0)
+    if reserve == 0:
+        return
+    limit = t.client("lambda").get_account_settings()["AccountLimit"]["ConcurrentExecutions"]
+    if reserve + UNRESERVED_MINIMUM > limit:
+        raise Stop(f"this account's Lambda concurrency quota in {t.region} is {limit}, and reserving "
+                   f"AuthReservedConcurrency={reserve} for AuthFunction needs at least {reserve + UNRESERVED_MINIMUM} "
+                   f"(AWS keeps {UNRESERVED_MINIMUM} unreserved). Deploy with PARAMS=\"AuthReservedConcurrency=0\" "
+                   f"(or ENV=dev), or ask for more in Service Quotas (AWS Lambda, Concurrent executions)")
+    print(f"    Lambda concurrency quota {limit}: room to reserve {reserve} for AuthFunction")
+
+
 def cmd_deploy(t: Target, args) -> None:
     """sam deploy (after the Makefile's sam build), SITE_ORIGIN, then the site."""
     cmd_preflight(t, args)
     if not (BUILD_DIR / "template.yaml").is_file():
         raise Stop("no .aws-sam/build/template.yaml: run `make sam-build` first (`make deploy` does)")
+    overrides = deploy_overrides(t, args.param)
+    check_concurrency(t, describe(t), overrides)
     deploy = [str(SAM), "deploy", *t.sam_args(), "--s3-prefix", t.stack]
     if args.no_confirm:
         deploy.append("--no-confirm-changeset")
-    if args.param:
-        deploy += ["--parameter-overrides", *args.param]
+    if overrides:
+        deploy += ["--parameter-overrides", *(f"{k}={v}" for k, v in overrides.items())]
     run(deploy)
     stack = require_stack(t)
     stack = ensure_site_origin(t, stack)
     publish(t, stack)
     out = outputs(stack)
     print()
-    print(f"Site:      {out['SiteUrl']}   (pages and /api/* on one origin)")
-    print(f"API:       {out['ApiUrl']}   (direct; the site does not use it)")
-    print(f"Logs:      CloudWatch Logs group {out['FunctionLogGroup']}")
-    print(f"Secret:    {out['SessionSecretArn']}")
+    print(f"Site:       {out['SiteUrl']}   (pages and /api/* on one origin; the API answers only through it)")
+    print(f"Dashboard:  {out.get('DashboardUrl', '(none)')}")
+    print(f"Logs:       CloudWatch Logs groups {out['FunctionLogGroup']} (functions), {out.get('ApiAccessLogGroup', '-')} (API access)")
+    print(f"Secret:     {out['SessionSecretArn']}")
 
 
 def ensure_site_origin(t: Target, stack: dict) -> dict:
@@ -446,6 +543,39 @@ def cmd_retire_old_keys(t: Target, args) -> None:
     step("Retired the old key(s)")
 
 
+def current_version(t: Target, arn: str) -> str:
+    """The version ID that holds AWSCURRENT."""
+    versions = t.client("secretsmanager").describe_secret(SecretId=arn)["VersionIdsToStages"]
+    return next(v for v, stages in versions.items() if "AWSCURRENT" in stages)
+
+
+def cmd_rotate_origin_secret(t: Target, args) -> None:
+    """A new origin secret, in three parameter-only updates, refusing no request.
+
+    1. the functions accept old and new while CloudFront still sends old;
+    2. CloudFront sends new (CloudFormation waits until every edge has it),
+       the functions still accept both;
+    3. the functions accept new only.
+    """
+    stack = require_stack(t)
+    arn = outputs(stack).get("OriginSecretArn")
+    if not arn:
+        raise Stop(f"stack {t.stack} has no OriginSecretArn output: deploy the current template first")
+    old = parameters(stack).get("OriginSecretVersion") or current_version(t, arn)
+    print("    CloudFront sends the origin secret in X-Origin-Verify and the functions require it. A new one")
+    print("    replaces it in three stack updates (each waits for CloudFront's edges), so no request is refused.")
+    confirm(args, t.stack)
+    step("Store a new version of the origin secret")
+    new = t.client("secretsmanager").put_secret_value(SecretId=arn, SecretString=secrets.token_hex(32))["VersionId"]
+    update_parameters(t, {"OriginSecretVersion": old, "OriginSecretAcceptedVersion": new},
+                      "step 1 of 3: the functions accept both, CloudFront still sends the old one")
+    update_parameters(t, {"OriginSecretVersion": new, "OriginSecretAcceptedVersion": old},
+                      "step 2 of 3: CloudFront sends the new one")
+    update_parameters(t, {"OriginSecretVersion": new, "OriginSecretAcceptedVersion": new},
+                      "step 3 of 3: the old one is refused")
+    step("Rotated the origin secret")
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -511,7 +641,8 @@ def cmd_check_artifacts(args) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="awsdeploy", description=__doc__.splitlines()[0])
-    p.add_argument("--stack", default=os.environ.get("STACK") or "sessionlab")
+    p.add_argument("--env", default=os.environ.get("ENV") or "default", help="an environment of samconfig.toml")
+    p.add_argument("--stack", default=os.environ.get("STACK") or None, help="default: the environment's stack_name")
     p.add_argument("--profile", default=os.environ.get("AWS_PROFILE"))
     p.add_argument("--region", default=None, help="default: AWS_REGION or the profile's region")
     sub = p.add_subparsers(dest="command", required=True)
@@ -528,6 +659,8 @@ def parser() -> argparse.ArgumentParser:
     o = sub.add_parser("retire-old-keys", help="keep only the signing key")
     o.add_argument("--yes", action="store_true")
     o.add_argument("--force", action="store_true", help=f"even before {LONGEST_SESSION.days} days have passed")
+    g = sub.add_parser("rotate-origin-secret", help="replace the secret CloudFront sends the API, refusing no request")
+    g.add_argument("--yes", action="store_true")
     s = sub.add_parser("sessions", help="list or end one user's sessions in the deployed table (cmd/sessionctl)")
     s.add_argument("action", choices=["list", "revoke"])
     s.add_argument("username")
@@ -543,6 +676,7 @@ COMMANDS = {
     "delete": cmd_delete,
     "rotate-secret": cmd_rotate_secret,
     "retire-old-keys": cmd_retire_old_keys,
+    "rotate-origin-secret": cmd_rotate_origin_secret,
     "sessions": cmd_sessions,
 }
 
@@ -553,7 +687,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-artifacts":
             cmd_check_artifacts(args)
         else:
-            COMMANDS[args.command](connect(args.stack, args.profile, args.region), args)
+            env = environment(args.env)
+            t = connect(args.stack or env.stack, args.profile, args.region)
+            t.env = env
+            COMMANDS[args.command](t, args)
     except Stop as e:
         print(f"awsdeploy {args.command}: {e}", file=sys.stderr)
         return 1

@@ -25,7 +25,11 @@ FAKE_STACK = {
         "SessionSecretVersion": {"Type": "String", "Default": ""},
         "DeletionProtection": {"Type": "String", "Default": "true"},
         "SecretArn": {"Type": "String"},
+        "OriginArn": {"Type": "String"},
         "DistributionId": {"Type": "String"},
+        "OriginSecretVersion": {"Type": "String", "Default": ""},
+        "OriginSecretAcceptedVersion": {"Type": "String", "Default": ""},
+        "AuthReservedConcurrency": {"Type": "String", "Default": "50"},
     },
     "Resources": {
         "SiteBucket": {"Type": "AWS::S3::Bucket"},
@@ -36,7 +40,9 @@ FAKE_STACK = {
     },
     "Outputs": {
         "SiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net"},
-        "ApiUrl": {"Value": "https://abc.execute-api.eu-west-1.amazonaws.com"},
+        "DashboardUrl": {"Value": "https://eu-west-1.console.aws.amazon.com/cloudwatch/home#dashboards/dashboard/sessionlab-eu-west-1"},
+        "ApiAccessLogGroup": {"Value": "/sessionlab/api"},
+        "OriginSecretArn": {"Value": {"Ref": "OriginArn"}},
         "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
         "DistributionId": {"Value": {"Ref": "DistributionId"}},
         "SessionSecretArn": {"Value": {"Ref": "SecretArn"}},
@@ -60,6 +66,7 @@ def aws(monkeypatch):
 def stack(aws):
     """A deployed stand-in stack, its secret holding KEY_A, and a distribution."""
     secret = boto3.client("secretsmanager", region_name=REGION).create_secret(Name="s", SecretString=KEY_A)
+    origin = boto3.client("secretsmanager", region_name=REGION).create_secret(Name="o", SecretString=KEY_B)
     dist = boto3.client("cloudfront", region_name=REGION).create_distribution(DistributionConfig={
         "CallerReference": "t", "Comment": "", "Enabled": True,
         "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "o.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
@@ -69,9 +76,27 @@ def stack(aws):
         StackName="sessionlab", TemplateBody=json.dumps(FAKE_STACK),
         # Every parameter given: moto (unlike CloudFormation) keeps no defaults for UsePreviousValue.
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in {
-            "SecretArn": secret["ARN"], "DistributionId": dist["Id"],
-            "SiteOrigin": "", "SessionSecretVersion": "", "DeletionProtection": "true"}.items()])
-    return ad.connect("sessionlab", None, None)
+            "SecretArn": secret["ARN"], "OriginArn": origin["ARN"], "DistributionId": dist["Id"],
+            "SiteOrigin": "", "SessionSecretVersion": "", "DeletionProtection": "true",
+            "OriginSecretVersion": "", "OriginSecretAcceptedVersion": "", "AuthReservedConcurrency": "50"}.items()])
+    t = ad.connect("sessionlab", None, None)
+    t.env = ad.environment("default")
+    # moto has no lambda:GetAccountSettings; a quota of 1000, as most accounts have.
+    lam = LambdaSettings(1000)
+    real = t.client
+    t.client = lambda name: lam if name == "lambda" else real(name)
+    return t
+
+
+class LambdaSettings:
+    """lambda:GetAccountSettings, with a given concurrency quota."""
+
+    def __init__(self, limit):
+        self.limit, self.calls = limit, 0
+
+    def get_account_settings(self):
+        self.calls += 1
+        return {"AccountLimit": {"ConcurrentExecutions": self.limit, "UnreservedConcurrentExecutions": self.limit}}
 
 
 @pytest.fixture
@@ -149,12 +174,16 @@ def test_connect_without_region_says_so(monkeypatch, tmp_path, capsys):
     assert "no AWS region set" in capsys.readouterr().err
 
 
-def test_deploy_sets_site_origin_once_then_publishes(stack, ran, monkeypatch, tmp_path):
+def test_deploy_sets_site_origin_once_then_publishes(stack, ran, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(ad, "BUILD_DIR", tmp_path)
     (tmp_path / "template.yaml").write_text("{}")
     ad.cmd_deploy(stack, args(no_confirm=True, param=["LogRetentionDays=7"]))
     assert ran[0][1:2] == ["deploy"] and "--no-confirm-changeset" in ran[0]
     assert ran[0][-2:] == ["--parameter-overrides", "LogRetentionDays=7"]
+    assert "--config-env" not in ran[0], "the default environment is SAM's own default"
+    printed = capsys.readouterr().out
+    assert "https://d111111abcdef8.cloudfront.net" in printed and "dashboards/dashboard" in printed
+    assert "execute-api" not in printed, "the API answers only through CloudFront: never show its own URL"
     after = ad.describe(stack)
     assert ad.parameters(after)["SiteOrigin"] == "https://d111111abcdef8.cloudfront.net"
     assert ad.parameters(after)["DeletionProtection"] == "true"  # the others are kept
@@ -254,3 +283,123 @@ def test_sessions_needs_the_stack(aws, ran):
     with pytest.raises(ad.Stop, match="make deploy"):
         ad.cmd_sessions(ad.connect("nothing-here", None, None), args(action="list", username="alice"))
     assert ran == []
+
+
+# ---- environments ------------------------------------------------------------------
+
+
+def test_environments_of_samconfig():
+    default, dev, prod = (ad.environment(n) for n in ("default", "dev", "prod"))
+    assert (default.stack, default.overrides) == ("sessionlab", {})
+    assert dev.stack == "sessionlab-dev" and dev.overrides["DeploymentType"] == "AllAtOnce"
+    assert prod.stack == "sessionlab-prod" and prod.overrides["DeploymentType"].startswith("Canary")
+    assert prod.overrides["DeletionProtection"] == "true"
+    assert len({default.stack, dev.stack, prod.stack}) == 3, "each environment is a stack of its own"
+    with pytest.raises(ad.Stop, match="has no such environment; it has default, dev, prod"):
+        ad.environment("staging")
+
+
+def test_every_override_is_an_allowed_template_parameter():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    params = yaml.load(ad.TEMPLATE.read_text(), Loader=Loader)["Parameters"]
+    for name in ("dev", "prod"):
+        for key, value in ad.environment(name).overrides.items():
+            assert key in params, f"{name}: {key} is no parameter of template.yaml"
+            allowed = params[key].get("AllowedValues")
+            if allowed:
+                assert value in [str(v) for v in allowed], f"{name}: {key}={value} is not one of {allowed}"
+    assert ad.template_defaults()["AuthReservedConcurrency"] == "50"
+
+
+def test_parse_overrides():
+    assert ad.parse_overrides('A=1 B="two words" C=') == {"A": "1", "B": "two words", "C": ""}
+    assert ad.parse_overrides(["A=1", "A=2"]) == {"A": "2"}
+    with pytest.raises(ad.Stop, match="not KEY=VALUE"):
+        ad.parse_overrides(["A"])
+
+
+def test_deploy_merges_the_environment_with_params(stack, ran, monkeypatch, tmp_path):
+    monkeypatch.setattr(ad, "BUILD_DIR", tmp_path)
+    (tmp_path / "template.yaml").write_text("{}")
+    stack.env = ad.environment("dev")
+    ad.cmd_deploy(stack, args(param=["LogRetentionDays=30", "AlarmEmail=ops@example.org"]))
+    cmd = ran[0]
+    assert cmd[2:4] == ["--config-env", "dev"]
+    got = ad.parse_overrides(cmd[cmd.index("--parameter-overrides") + 1:])
+    assert got == {"DeploymentType": "AllAtOnce", "AuthReservedConcurrency": "0", "DeletionProtection": "false",
+                   "LogRetentionDays": "30", "AlarmEmail": "ops@example.org"}
+
+
+@pytest.mark.parametrize("limit,overrides,previous,stops", [
+    (1000, {}, "50", False),
+    (149, {}, "50", True),                                  # the stack's previous value counts
+    (150, {}, "50", False),
+    (10, {"AuthReservedConcurrency": "0"}, "50", False),    # no reservation: no question asked
+    (10, {"AuthReservedConcurrency": "50"}, "0", True),
+    (10, {}, None, True),                                   # a new stack: the template's default, 50
+])
+def test_check_concurrency(stack, limit, overrides, previous, stops):
+    lam = LambdaSettings(limit)
+    stack.client = lambda name: lam
+    st = None if previous is None else {"Parameters": [{"ParameterKey": "AuthReservedConcurrency", "ParameterValue": previous}]}
+    if stops:
+        with pytest.raises(ad.Stop, match=f"quota in {REGION} is {limit}"):
+            ad.check_concurrency(stack, st, overrides)
+    else:
+        ad.check_concurrency(stack, st, overrides)
+    if overrides.get("AuthReservedConcurrency") == "0":
+        assert lam.calls == 0
+
+
+def test_deploy_stops_before_sam_when_the_quota_is_too_small(stack, ran, monkeypatch, tmp_path):
+    monkeypatch.setattr(ad, "BUILD_DIR", tmp_path)
+    (tmp_path / "template.yaml").write_text("{}")
+    lam = LambdaSettings(10)
+    stack.client = lambda name, real=stack.client: lam if name == "lambda" else real(name)
+    with pytest.raises(ad.Stop, match="AuthReservedConcurrency=0"):
+        ad.cmd_deploy(stack, args())
+    assert ran == []
+
+
+# ---- the origin secret -----------------------------------------------------------
+
+
+def test_rotate_origin_secret_never_refuses_a_request(stack, monkeypatch):
+    """Each step's stack update reaches CloudFront and the functions at
+    different moments, so the value CloudFront sends before or after a step
+    must be accepted by the functions before and after it."""
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    arn = ad.outputs(ad.describe(stack))["OriginSecretArn"]
+    first = ad.current_version(stack, arn)
+    states = [("", "")]
+    real = ad.update_parameters
+
+    def record(t, changes, why):
+        states.append((changes["OriginSecretVersion"], changes["OriginSecretAcceptedVersion"]))
+        return real(t, changes, why)
+
+    monkeypatch.setattr(ad, "update_parameters", record)
+    ad.cmd_rotate_origin_secret(stack, args())
+    new = ad.current_version(stack, arn)
+    assert new != first and len(states) == 4
+    resolve = lambda v: v or first  # an empty version is the one current before the rotation
+    for (send0, acc0), (send1, acc1) in zip(states, states[1:]):
+        accepted0, accepted1 = {resolve(send0), resolve(acc0)}, {resolve(send1), resolve(acc1)}
+        for sent in (resolve(send0), resolve(send1)):
+            assert sent in accepted0 and sent in accepted1, (states, sent)
+    assert states[-1] == (new, new), "at the end only the new secret is accepted"
+    value = sm.get_secret_value(SecretId=arn, VersionId=new)["SecretString"]
+    assert len(value) == 64 and int(value, 16) >= 0 and value != KEY_B
+    st = ad.parameters(ad.describe(stack))
+    assert (st["OriginSecretVersion"], st["OriginSecretAcceptedVersion"]) == (new, new)
+
+
+def test_rotate_origin_secret_needs_the_output(stack, monkeypatch):
+    monkeypatch.setattr(ad, "outputs", lambda st: {})
+    with pytest.raises(ad.Stop, match="OriginSecretArn"):
+        ad.cmd_rotate_origin_secret(stack, args())

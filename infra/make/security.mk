@@ -26,6 +26,7 @@ FUZZ_TARGETS := \
 	./internal/cookies:FuzzCookieValue \
 	./internal/cookies:FuzzSignedSession \
 	./internal/web:FuzzDecodeJSON \
+	./internal/web:FuzzStrictDecoder \
 	./internal/apigw:FuzzRoundTrip \
 	./internal/apigw:FuzzHandlerEvent
 

@@ -15,12 +15,17 @@ import (
 	"github.com/sessionlab/sessionlab/internal/web"
 )
 
-// Throttling: MaxFailures failed logins for one username within
-// FailureWindow answer 429 until the window ends.
+// The contract's limit on password checks, shared by every route that
+// checks one and kept per username (unknown ones too): MaxAttempts
+// attempts counted in a window of AttemptWindow from the first; every
+// further attempt in that window answers 429 too_many_attempts without a
+// password check. A right password clears the count.
 const (
-	MaxFailures   = 5
-	FailureWindow = 15 * time.Minute
+	MaxAttempts   = 5
+	AttemptWindow = 15 * time.Minute
 )
+
+var passwordLimit = user.Limit{Max: MaxAttempts, Window: AttemptWindow}
 
 // Config is what the handlers need.
 type Config struct {

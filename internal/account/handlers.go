@@ -65,7 +65,8 @@ func (h *handlers) register(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusCreated, map[string]any{"user": userView{name}})
 }
 
-// login checks the credentials under the throttle and starts a new session.
+// login checks the credentials under the password limit and starts a new
+// session.
 func (h *handlers) login(w http.ResponseWriter, r *http.Request) {
 	var body loginBody
 	if err := web.DecodeJSON(r, &body); err != nil {
@@ -82,31 +83,7 @@ func (h *handlers) login(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, errInvalidCredentials)
 		return
 	}
-	now := h.Sessions.Now()
-	count, windowEnds, err := h.Throttle.Failures(r.Context(), name, now)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	if count >= MaxFailures {
-		fail(w, r, tooManyAttempts(windowEnds.Sub(now)))
-		return
-	}
-	ok, err := h.checkPassword(r, name, *body.Password)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	if !ok {
-		if _, _, err := h.Throttle.RecordFailure(r.Context(), name, now, FailureWindow); err != nil {
-			fail(w, r, err)
-			return
-		}
-		web.Logger(r.Context()).Info("login failed")
-		fail(w, r, errInvalidCredentials)
-		return
-	}
-	if err := h.Throttle.Reset(r.Context(), name); err != nil {
+	if err := h.checkAttempt(r, name, *body.Password); err != nil {
 		fail(w, r, err)
 		return
 	}
@@ -118,8 +95,36 @@ func (h *handlers) login(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusOK, map[string]any{"user": userView{name}, "session": h.Sessions.View(s.Record, true)})
 }
 
+// checkAttempt checks pw for name under the password limit shared by every
+// route that checks a password: the attempt is counted first (one atomic
+// store write), so concurrent attempts cannot pass the limit. It answers
+// nil when pw is right (the count is cleared), 429 too_many_attempts with
+// Retry-After when the window is full (no password is checked), 401
+// invalid_credentials when pw is wrong or name has no account, or a store
+// error.
+func (h *handlers) checkAttempt(r *http.Request, name, pw string) error {
+	now := h.Sessions.Now()
+	att, err := h.Throttle.CountAttempt(r.Context(), name, now, passwordLimit)
+	if err != nil {
+		return err
+	}
+	if !att.Allowed {
+		web.Logger(r.Context()).Info("password check refused: too many attempts")
+		return tooManyAttempts(att.WindowEnds.Sub(now))
+	}
+	ok, err := h.checkPassword(r, name, pw)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		web.Logger(r.Context()).Info("password check failed")
+		return errInvalidCredentials
+	}
+	return h.Throttle.Clear(r.Context(), name)
+}
+
 func tooManyAttempts(retry time.Duration) error {
-	e := web.Errorf(http.StatusTooManyRequests, "too_many_attempts", "Too many failed logins for this username. Wait and try again.")
+	e := web.Errorf(http.StatusTooManyRequests, "too_many_attempts", "Too many wrong passwords for this username. Wait and try again.")
 	e.RetryAfter = max(retry, time.Second)
 	return e
 }

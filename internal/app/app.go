@@ -55,7 +55,8 @@ func Build(ctx context.Context, name string, getenv config.Getenv, o Options) (h
 	if !ok {
 		return nil, fmt.Errorf("no function called %q", name)
 	}
-	return b(ctx, getenv, o)
+	h, err := b(ctx, getenv, o)
+	return edge(h, err, getenv)
 }
 
 // Cookies builds the CookiesFunction: preferences, visits, the cookie

@@ -15,28 +15,62 @@ const (
 	maxAgeLimit    = 400 * 24 * 60 * 60 // 34560000 seconds
 )
 
-// reservedNames are the cookies the API manages itself, which PUT and
-// DELETE /api/cookies/{name} refuse to touch. Cookie names are
-// case-sensitive (RFC 6265 §5.3 compares them exactly, and so do browsers
-// and net/http), so the comparison is exact: "Session" is another cookie.
-var reservedNames = map[string]bool{
-	"session":        true,
-	"__Host-session": true,
-	"signed_session": true,
-	"theme":          true,
-	"language":       true,
-	"visits":         true,
-}
+// hostPrefix is the cookie name prefix that binds a cookie to the exact
+// origin (RFC 6265bis §4.1.3.2: Secure, Path=/, no Domain). With
+// COOKIE_SECURE every cookie the API sets carries it.
+const hostPrefix = "__Host-"
+
+// managedNames are the cookies the API sets itself, by their plain names.
+var managedNames = []string{sessionCookie, signedCookie, themeCookie, languageCookie, visitsCookie}
+
+// sessionCookie is the server-side session's cookie, which internal/session
+// sets; this package only keeps its value out of bodies.
+const sessionCookie = "session"
+
+// reservedNames are the cookies the API manages itself, in both forms
+// (plain and __Host-), which PUT and DELETE /api/cookies/{name} refuse to
+// touch whatever COOKIE_SECURE says. Cookie names are case-sensitive (RFC
+// 6265 §5.3 compares them exactly, and so do browsers and net/http), so the
+// comparison is exact: "Session" is another cookie.
+var reservedNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range managedNames {
+		m[n], m[hostPrefix+n] = true, true
+	}
+	return m
+}()
 
 // sessionNames are the names of the server-side session cookie (plain and
 // with COOKIE_SECURE), whose value never appears in a body.
-var sessionNames = map[string]bool{"session": true, "__Host-session": true}
+var sessionNames = map[string]bool{sessionCookie: true, hostPrefix + sessionCookie: true}
 
 // writer writes the API's cookies. Every cookie is checked against the
 // contract's limits before its Set-Cookie header is added, so a cookie the
 // browser would drop or mangle is refused with a clear error instead.
 type writer struct {
-	secure bool // COOKIE_SECURE: every cookie carries Secure
+	secure bool // COOKIE_SECURE: every cookie carries Secure and a __Host- name
+}
+
+// name is the name under which the API sets and reads its cookie called
+// plain: "__Host-"+plain with COOKIE_SECURE, else plain. With COOKIE_SECURE
+// the API reads only the prefixed name, which a browser accepts only from
+// this origin over HTTPS (Secure, Path=/, no Domain), so a sibling domain or
+// a plain-HTTP response cannot plant it.
+func (cw writer) name(plain string) string {
+	if cw.secure {
+		return hostPrefix + plain
+	}
+	return plain
+}
+
+// read returns the value of the API's cookie called plain (under its
+// name()), and whether the request had it.
+func (cw writer) read(r *http.Request, plain string) (string, bool) {
+	c, err := r.Cookie(cw.name(plain))
+	if err != nil {
+		return "", false
+	}
+	return c.Value, true
 }
 
 // set checks c and adds it to w as a Set-Cookie header. c.MaxAge follows

@@ -10,19 +10,18 @@
 package cookies
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-
-	"github.com/sessionlab/sessionlab/internal/config"
 )
 
 // Config configures the handlers.
 type Config struct {
-	// Keys sign the signed_session cookie: the first signs, all verify
-	// (SESSION_SECRET). Each is at least config.MinKeyBytes long.
+	// Keys are the secrets signed_session's key is derived from
+	// (SESSION_SECRET): the first signs, all verify. Each is at least
+	// signing.MinSecretBytes long.
 	Keys [][]byte
-	// Secure adds the Secure attribute to every cookie (COOKIE_SECURE).
+	// Secure adds the Secure attribute to every cookie and names each with
+	// the __Host- prefix, reading only those names (COOKIE_SECURE).
 	Secure bool
 }
 
@@ -52,7 +51,7 @@ func Register(mux *http.ServeMux, cfg Config) (err error) {
 		pattern string
 		handler http.HandlerFunc
 	}{
-		{"GET /api/preferences", getPreferences},
+		{"GET /api/preferences", cw.getPreferences},
 		{"PUT /api/preferences", cw.putPreferences},
 		{"DELETE /api/preferences", cw.deletePreferences},
 		{"POST /api/visits", cw.postVisits},
@@ -71,18 +70,6 @@ func Register(mux *http.ServeMux, cfg Config) (err error) {
 	}()
 	for _, rt := range routes {
 		mux.HandleFunc(rt.pattern, rt.handler)
-	}
-	return nil
-}
-
-func checkKeys(keys [][]byte) error {
-	if len(keys) == 0 {
-		return errors.New("cookies: no signing key for signed_session")
-	}
-	for i, k := range keys {
-		if len(k) < config.MinKeyBytes {
-			return fmt.Errorf("cookies: signing key %d is %d bytes, shorter than %d", i+1, len(k), config.MinKeyBytes)
-		}
 	}
 	return nil
 }

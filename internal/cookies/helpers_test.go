@@ -17,6 +17,37 @@ var (
 	keyB = bytes.Repeat([]byte{0xB2}, 32)
 )
 
+// named is the name the API gives its cookie plain: with the __Host- prefix
+// when secure (COOKIE_SECURE=true).
+func named(secure bool, plain string) string {
+	if secure {
+		return "__Host-" + plain
+	}
+	return plain
+}
+
+// sent rewrites the Cookie header values in headers so that the API's own
+// cookies (theme, language, visits, signed_session) carry the names of the
+// mode: what a browser holds after the API set them.
+func sent(secure bool, headers []string) []string {
+	if !secure {
+		return headers
+	}
+	out := make([]string, len(headers))
+	for i, h := range headers {
+		pairs := strings.Split(h, "; ")
+		for j, p := range pairs {
+			for _, n := range []string{themeCookie, languageCookie, visitsCookie, signedCookie} {
+				if strings.HasPrefix(p, n+"=") {
+					pairs[j] = "__Host-" + p
+				}
+			}
+		}
+		out[i] = strings.Join(pairs, "; ")
+	}
+	return out
+}
+
 // newHandler is the CookiesFunction as the lead wires it: Register on a
 // fresh mux, wrapped by web.API.
 func newHandler(t testing.TB, cfg Config) http.Handler {

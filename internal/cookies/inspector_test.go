@@ -1,6 +1,7 @@
 package cookies
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -110,14 +111,16 @@ func TestPutCookie(t *testing.T) {
 		{name: "name with NUL", path: "/api/cookies/a%00", body: `{"value":"1"}`, status: 400, code: "invalid_cookie_name"},
 		{name: "bad name before bad body", path: "/api/cookies/a%20b", body: `nope`, status: 400, code: "invalid_cookie_name"},
 	}
-	for _, name := range []string{"session", "__Host-session", "signed_session", "theme", "language", "visits"} {
-		tests = append(tests, struct {
-			name, path, body string
-			secure           bool
-			status           int
-			code             string
-			want             want
-		}{name: "reserved " + name, path: "/api/cookies/" + name, body: `{"value":"1"}`, status: 403, code: "reserved_cookie"})
+	for _, name := range allReserved {
+		for _, secure := range []bool{false, true} {
+			tests = append(tests, struct {
+				name, path, body string
+				secure           bool
+				status           int
+				code             string
+				want             want
+			}{name: fmt.Sprintf("reserved %s secure=%v", name, secure), path: "/api/cookies/" + name, secure: secure, body: `{"value":"1"}`, status: 403, code: "reserved_cookie"})
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,6 +141,13 @@ func TestPutCookie(t *testing.T) {
 	}
 }
 
+// allReserved is every name the contract reserves, in both forms, written
+// out here rather than taken from the code under test.
+var allReserved = []string{
+	"session", "signed_session", "theme", "language", "visits",
+	"__Host-session", "__Host-signed_session", "__Host-theme", "__Host-language", "__Host-visits",
+}
+
 func TestDeleteCookie(t *testing.T) {
 	tests := []struct {
 		name, path string
@@ -152,17 +162,20 @@ func TestDeleteCookie(t *testing.T) {
 		{name: "__Secure- prefix", path: "/api/cookies/__Secure-x", status: 204,
 			want: []want{{name: "__Secure-x", maxAge: -1, secure: true}}},
 		{name: "case-sensitive reserved", path: "/api/cookies/THEME", status: 204, want: []want{{name: "THEME", maxAge: -1}}},
+		{name: "case-sensitive reserved prefix", path: "/api/cookies/__host-theme", status: 204, want: []want{{name: "__host-theme", maxAge: -1, secure: true}}},
 		{name: "non-token name", path: "/api/cookies/a%20b", status: 400, code: "invalid_cookie_name"},
 		{name: "name too long", path: "/api/cookies/" + strings.Repeat("n", 4097), status: 400, code: "cookie_too_large"},
 	}
-	for _, name := range []string{"session", "__Host-session", "signed_session", "theme", "language", "visits"} {
-		tests = append(tests, struct {
-			name, path string
-			secure     bool
-			status     int
-			code       string
-			want       []want
-		}{name: "reserved " + name, path: "/api/cookies/" + name, status: 403, code: "reserved_cookie"})
+	for _, name := range allReserved {
+		for _, secure := range []bool{false, true} {
+			tests = append(tests, struct {
+				name, path string
+				secure     bool
+				status     int
+				code       string
+				want       []want
+			}{name: fmt.Sprintf("reserved %s secure=%v", name, secure), path: "/api/cookies/" + name, secure: secure, status: 403, code: "reserved_cookie"})
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

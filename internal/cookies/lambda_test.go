@@ -33,17 +33,19 @@ func TestThroughLambda(t *testing.T) {
 		body    string // a substring of the body
 		wantSet []string
 	}{
-		{"visits", event("POST", "/api/visits", "", "visits=4", "theme=dark"), 200, `{"visits":5}`,
-			[]string{"visits=5; Path=/; Max-Age=31536000; Secure; SameSite=Lax"}},
-		{"preferences", event("PUT", "/api/preferences", `{"language":"de","maxAgeDays":2}`, "theme=dark"), 200,
-			`{"theme":"dark","language":"de"}`, []string{"language=de; Path=/; Max-Age=172800; Secure; SameSite=Lax"}},
+		{"visits", event("POST", "/api/visits", "", "__Host-visits=4", "__Host-theme=dark"), 200, `{"visits":5}`,
+			[]string{"__Host-visits=5; Path=/; Max-Age=31536000; Secure; SameSite=Lax"}},
+		{"plain visits ignored", event("POST", "/api/visits", "", "visits=4"), 200, `{"visits":1}`,
+			[]string{"__Host-visits=1; Path=/; Max-Age=31536000; Secure; SameSite=Lax"}},
+		{"preferences", event("PUT", "/api/preferences", `{"language":"de","maxAgeDays":2}`, "__Host-theme=dark"), 200,
+			`{"theme":"dark","language":"de"}`, []string{"__Host-language=de; Path=/; Max-Age=172800; Secure; SameSite=Lax"}},
 		{"inspector redacts", event("GET", "/api/cookies", "", "a=1", "__Host-session=SECRET"), 200,
 			`{"cookies":[{"name":"a","value":"1","bytes":2},{"name":"__Host-session","value":null,"bytes":20,"redacted":true}],"headerBytes":26}`, nil},
 		{"escaped name", event("PUT", "/api/cookies/a%20b", `{"value":"1"}`), 400, `"invalid_cookie_name"`, nil},
 		{"delete 204", event("DELETE", "/api/cookies/flavour", ""), 204, ``,
 			[]string{"flavour=; Path=/; Max-Age=0; Secure; SameSite=Lax"}},
 		{"delete signed 204", event("DELETE", "/api/signed-session", ""), 204, ``,
-			[]string{"signed_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax"}},
+			[]string{"__Host-signed_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax"}},
 		{"unknown route", event("GET", "/api/visits", ""), 404, `{"message":"Not Found"}`, nil},
 	}
 	for _, tt := range tests {

@@ -28,11 +28,12 @@ var (
 	languagePref = preference{cookie: languageCookie, allowed: []string{"en", "fr", "de", "es"}}
 )
 
-// current is the preference's value in r's cookies; the default when the
-// cookie is missing or holds a value that is not allowed.
-func (p preference) current(r *http.Request) string {
-	if c, err := r.Cookie(p.cookie); err == nil && slices.Contains(p.allowed, c.Value) {
-		return c.Value
+// current is the preference's value in r's cookie (under cw's name for
+// it); the default when the cookie is missing or holds a value that is not
+// allowed.
+func (p preference) current(cw writer, r *http.Request) string {
+	if v, ok := cw.read(r, p.cookie); ok && slices.Contains(p.allowed, v) {
+		return v
 	}
 	return p.allowed[0]
 }
@@ -61,8 +62,13 @@ type preferencesRequest struct {
 }
 
 // getPreferences answers GET /api/preferences.
-func getPreferences(w http.ResponseWriter, r *http.Request) {
-	web.WriteJSON(w, http.StatusOK, preferences{Theme: themePref.current(r), Language: languagePref.current(r)})
+func (cw writer) getPreferences(w http.ResponseWriter, r *http.Request) {
+	web.WriteJSON(w, http.StatusOK, cw.preferences(r))
+}
+
+// preferences are r's preferences as its cookies say.
+func (cw writer) preferences(r *http.Request) preferences {
+	return preferences{Theme: themePref.current(cw, r), Language: languagePref.current(cw, r)}
 }
 
 // putPreferences answers PUT /api/preferences: one Set-Cookie per preference
@@ -80,7 +86,7 @@ func (cw writer) putPreferences(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	out := preferences{Theme: themePref.current(r), Language: languagePref.current(r)}
+	out := cw.preferences(r)
 	changes := []struct {
 		pref preference
 		val  *string
@@ -101,7 +107,7 @@ func (cw writer) putPreferences(w http.ResponseWriter, r *http.Request) {
 		if c.val == nil {
 			continue
 		}
-		if err := cw.set(w, http.Cookie{Name: c.pref.cookie, Value: *c.val, MaxAge: maxAge}); err != nil {
+		if err := cw.set(w, http.Cookie{Name: cw.name(c.pref.cookie), Value: *c.val, MaxAge: maxAge}); err != nil {
 			web.WriteError(w, r, err)
 			return
 		}
@@ -128,7 +134,7 @@ func preferenceLifetime(days *int) (int, error) {
 // expired.
 func (cw writer) deletePreferences(w http.ResponseWriter, r *http.Request) {
 	for _, name := range []string{themeCookie, languageCookie} {
-		if err := cw.expire(w, name, false); err != nil {
+		if err := cw.expire(w, cw.name(name), false); err != nil {
 			web.WriteError(w, r, err)
 			return
 		}

@@ -22,18 +22,29 @@ func TestGetPreferences(t *testing.T) {
 		{"quoted value", []string{`theme="dark"`}, preferences{"dark", "en"}},
 		{"other cookies", []string{"a=1; theme=dark; b=2"}, preferences{"dark", "en"}},
 	}
-	h := newHandler(t, Config{})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := req{method: "GET", path: "/api/preferences", cookie: tt.cookie}.do(t, h)
-			expectStatus(t, w, http.StatusOK, "")
-			var got preferences
-			decode(t, w, &got)
-			if got != tt.want {
-				t.Fatalf("got %+v, want %+v", got, tt.want)
-			}
-			checkSetCookies(t, w)
-		})
+	for _, secure := range []bool{false, true} {
+		h := newHandler(t, Config{Secure: secure})
+		for _, tt := range tests {
+			t.Run(tt.name+map[bool]string{true: " secure"}[secure], func(t *testing.T) {
+				w := req{method: "GET", path: "/api/preferences", cookie: sent(secure, tt.cookie)}.do(t, h)
+				expectStatus(t, w, http.StatusOK, "")
+				var got preferences
+				decode(t, w, &got)
+				if got != tt.want {
+					t.Fatalf("got %+v, want %+v", got, tt.want)
+				}
+				checkSetCookies(t, w)
+			})
+		}
+	}
+	// Each mode reads its own names only.
+	for secure, cookie := range map[bool]string{true: "theme=dark; language=fr", false: "__Host-theme=dark; __Host-language=fr"} {
+		w := req{method: "GET", path: "/api/preferences", cookie: []string{cookie}}.do(t, newHandler(t, Config{Secure: secure}))
+		var got preferences
+		decode(t, w, &got)
+		if got != (preferences{"light", "en"}) {
+			t.Errorf("secure %v read %+v from %q, which are not its names", secure, got, cookie)
+		}
 	}
 }
 
@@ -60,7 +71,11 @@ func TestPutPreferences(t *testing.T) {
 			cookies: []want{{name: "language", value: "es", maxAge: 34560000}}},
 		{name: "secure mode", secure: true, body: `{"theme":"light","language":"en"}`, status: 200,
 			want: preferences{"light", "en"}, cookies: []want{
-				{name: "theme", value: "light", maxAge: year, secure: true}, {name: "language", value: "en", maxAge: year, secure: true}}},
+				{name: "__Host-theme", value: "light", maxAge: year, secure: true}, {name: "__Host-language", value: "en", maxAge: year, secure: true}}},
+		{name: "secure mode keeps the __Host- theme", secure: true, cookie: []string{"__Host-theme=dark; theme=system"}, body: `{"language":"fr"}`, status: 200,
+			want: preferences{"dark", "fr"}, cookies: []want{{name: "__Host-language", value: "fr", maxAge: year, secure: true}}},
+		{name: "secure mode ignores a plain theme", secure: true, cookie: []string{"theme=dark"}, body: `{"language":"fr"}`, status: 200,
+			want: preferences{"light", "fr"}, cookies: []want{{name: "__Host-language", value: "fr", maxAge: year, secure: true}}},
 		{name: "nothing given changes nothing", cookie: []string{"theme=dark"}, body: `{}`, status: 200, want: preferences{"dark", "en"}},
 		{name: "maxAgeDays alone changes nothing", body: `{"maxAgeDays":30}`, status: 200, want: preferences{"light", "en"}},
 		{name: "nulls are absent", body: `{"theme":null,"language":"de"}`, status: 200, want: preferences{"light", "de"},
@@ -127,13 +142,13 @@ func TestPutPreferencesContentType(t *testing.T) {
 func TestDeletePreferences(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		h := newHandler(t, Config{Secure: secure})
-		w := req{method: "DELETE", path: "/api/preferences", cookie: []string{"theme=dark; language=fr"}}.do(t, h)
+		w := req{method: "DELETE", path: "/api/preferences", cookie: sent(secure, []string{"theme=dark; language=fr"})}.do(t, h)
 		expectStatus(t, w, http.StatusNoContent, "")
 		if w.Body.Len() != 0 {
 			t.Errorf("204 with body %q", w.Body)
 		}
 		checkSetCookies(t, w,
-			want{name: "theme", maxAge: -1, secure: secure},
-			want{name: "language", maxAge: -1, secure: secure})
+			want{name: named(secure, "theme"), maxAge: -1, secure: secure},
+			want{name: named(secure, "language"), maxAge: -1, secure: secure})
 	}
 }

@@ -9,10 +9,15 @@ import (
 	"time"
 
 	"github.com/gorilla/securecookie"
+
+	"github.com/sessionlab/sessionlab/internal/signing"
 	"github.com/sessionlab/sessionlab/internal/web"
 )
 
 const (
+	// signedCookie is the cookie's plain name, also the name bound into
+	// its MAC whatever it is called (signed_session or
+	// __Host-signed_session).
 	signedCookie = "signed_session"
 	// signedMaxAge bounds the age of a signed_session signature, as
 	// Flask's PERMANENT_SESSION_LIFETIME (31 days) bounds its sessions.
@@ -26,28 +31,26 @@ const (
 // the browser, signed but not encrypted, the way Flask's default session
 // works. The cookie is HttpOnly, SameSite=Lax, Path=/.
 type signedSession struct {
-	codecs []securecookie.Codec // the first signs, all verify
-	cw     writer
+	codec *signing.Codec // signed_session's own key per secret: the first signs, all verify
+	cw    writer
 }
 
-// newSignedSession makes one securecookie codec per key: HMAC-SHA256 with a
-// nil block key (signed, not encrypted), JSON serialization (so anyone can
-// read the payload: that is the lesson), timestamps older than
-// signedMaxAge refused, and no length limit of its own: the writer applies
-// the 4096-byte budget to name and value together.
+// newSignedSession makes the signed_session codec: HMAC-SHA256 under the
+// key signing derives for signed_session from each secret (never the
+// session cookie's key, never the secret itself), signed and not
+// encrypted, JSON serialization (so anyone can read the payload: that is
+// the lesson), timestamps older than signedMaxAge refused, and no length
+// limit of its own: the writer applies the 4096-byte budget to name and
+// value together.
 func newSignedSession(keys [][]byte, cw writer) (*signedSession, error) {
-	if err := checkKeys(keys); err != nil {
-		return nil, err
+	codec, err := signing.New(keys, signing.SignedSession, signing.Options{
+		MaxAge:     signedMaxAge,
+		Serializer: securecookie.JSONEncoder{},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cookies: signed_session: %w", err)
 	}
-	s := &signedSession{cw: cw}
-	for _, k := range keys {
-		sc := securecookie.New(k, nil)
-		sc.SetSerializer(securecookie.JSONEncoder{})
-		sc.MaxAge(int(signedMaxAge / time.Second))
-		sc.MaxLength(0)
-		s.codecs = append(s.codecs, sc)
-	}
-	return s, nil
+	return &signedSession{codec: codec, cw: cw}, nil
 }
 
 // signedBody is the body of GET and PUT /api/signed-session. With no
@@ -68,17 +71,17 @@ type signedRequest struct {
 // (changed, signed with a key no longer configured, or signed more than
 // signedMaxAge ago) is 400 tampered_cookie and the response expires it.
 func (s *signedSession) get(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(signedCookie)
-	if err != nil || c.Value == "" {
+	value, _ := s.cw.read(r, signedCookie)
+	if value == "" {
 		web.WriteJSON(w, http.StatusOK, signedBody{Data: map[string]string{}})
 		return
 	}
-	data, err := s.decode(c.Value)
+	data, err := s.decode(value)
 	if err != nil {
 		s.refuse(w, r)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, signedBody{Data: data, Cookie: c.Value, Readable: readable(c.Value)})
+	web.WriteJSON(w, http.StatusOK, signedBody{Data: data, Cookie: value, Readable: readable(value)})
 }
 
 // put answers PUT /api/signed-session: {"data": {string: string}} is
@@ -97,12 +100,12 @@ func (s *signedSession) put(w http.ResponseWriter, r *http.Request) {
 			"The body needs \"data\": an object of string values."))
 		return
 	}
-	value, err := s.codecs[0].Encode(signedCookie, req.Data)
+	value, err := s.codec.Encode(signedCookie, req.Data)
 	if err != nil {
 		web.WriteError(w, r, fmt.Errorf("sign %s: %w", signedCookie, err))
 		return
 	}
-	if err := s.cw.set(w, http.Cookie{Name: signedCookie, Value: value, HttpOnly: true}); err != nil {
+	if err := s.cw.set(w, http.Cookie{Name: s.cw.name(signedCookie), Value: value, HttpOnly: true}); err != nil {
 		web.WriteError(w, r, err)
 		return
 	}
@@ -111,7 +114,7 @@ func (s *signedSession) put(w http.ResponseWriter, r *http.Request) {
 
 // delete answers DELETE /api/signed-session: 204, the cookie expired.
 func (s *signedSession) delete(w http.ResponseWriter, r *http.Request) {
-	if err := s.cw.expire(w, signedCookie, true); err != nil {
+	if err := s.cw.expire(w, s.cw.name(signedCookie), true); err != nil {
 		web.WriteError(w, r, err)
 		return
 	}
@@ -121,11 +124,11 @@ func (s *signedSession) delete(w http.ResponseWriter, r *http.Request) {
 // decode verifies value under every key and returns its data. A value
 // longer than any cookie the API writes is refused before any work.
 func (s *signedSession) decode(value string) (map[string]string, error) {
-	if len(signedCookie)+len(value) > maxCookieBytes {
+	if len(s.cw.name(signedCookie))+len(value) > maxCookieBytes {
 		return nil, errors.New("signed_session: value longer than any cookie the API writes")
 	}
 	data := map[string]string{}
-	if err := securecookie.DecodeMulti(signedCookie, value, &data, s.codecs...); err != nil {
+	if _, err := s.codec.Decode(signedCookie, value, &data); err != nil {
 		return nil, fmt.Errorf("signed_session: %w", err)
 	}
 	if data == nil { // the JSON was null
@@ -137,7 +140,7 @@ func (s *signedSession) decode(value string) (map[string]string, error) {
 // refuse answers 400 tampered_cookie and expires the cookie.
 func (s *signedSession) refuse(w http.ResponseWriter, r *http.Request) {
 	web.Logger(r.Context()).Info("signed_session cookie failed verification; expiring it")
-	if err := s.cw.expire(w, signedCookie, true); err != nil {
+	if err := s.cw.expire(w, s.cw.name(signedCookie), true); err != nil {
 		web.WriteError(w, r, err)
 		return
 	}

@@ -1,8 +1,6 @@
 package cookies
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,17 +9,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionlab/sessionlab/internal/signing"
+	"github.com/sessionlab/sessionlab/internal/signing/signingtest"
 )
 
-// handMade builds a signed_session value the way securecookie does (no
-// block key, JSON payload), from the published format: base64url of
-// "timestamp|base64url(payload)|HMAC-SHA256(key, name|timestamp|base64url(payload))".
-func handMade(key []byte, name, payload string, ts int64) string {
-	p := base64.URLEncoding.EncodeToString([]byte(payload))
-	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s|%d|%s", name, ts, p)
-	raw := fmt.Sprintf("%d|%s|", ts, p) + string(mac.Sum(nil))
-	return base64.URLEncoding.EncodeToString([]byte(raw))
+// handMade builds a signed_session value from the published format
+// (signingtest.Forge: what securecookie makes with no block key) under the
+// signed_session key derived from secret, signed at ts.
+func handMade(secret []byte, name, payload string, ts int64) string {
+	key, err := signing.DeriveKey(secret, signing.SignedSession)
+	if err != nil {
+		panic(err)
+	}
+	return signingtest.Forge(key, name, time.Unix(ts, 0), []byte(payload))
 }
 
 // putSigned stores data through h and returns the response's cookie value.
@@ -42,7 +43,13 @@ func putSigned(t testing.TB, h http.Handler, data map[string]string) string {
 
 func getSigned(t testing.TB, h http.Handler, value string) (*signedBody, []*http.Cookie, int, string) {
 	t.Helper()
-	w := req{method: "GET", path: "/api/signed-session", cookie: []string{"signed_session=" + value}}.do(t, h)
+	return getSignedAs(t, h, "signed_session", value)
+}
+
+// getSignedAs is getSigned with the cookie sent under name.
+func getSignedAs(t testing.TB, h http.Handler, name, value string) (*signedBody, []*http.Cookie, int, string) {
+	t.Helper()
+	w := req{method: "GET", path: "/api/signed-session", cookie: []string{name + "=" + value}}.do(t, h)
 	if w.Code != http.StatusOK {
 		return nil, setCookies(t, w), w.Code, errorCode(t, w)
 	}
@@ -83,7 +90,7 @@ func TestSignedSessionRoundTrip(t *testing.T) {
 				var put signedBody
 				decode(t, w, &put)
 				value := setCookies(t, w)[0].Value
-				checkSetCookies(t, w, want{name: "signed_session", value: value, httpOnly: true, secure: secure})
+				checkSetCookies(t, w, want{name: named(secure, "signed_session"), value: value, httpOnly: true, secure: secure})
 				wantJSON, _ := json.Marshal(tt.data)
 				if put.Cookie != value || put.Readable != string(wantJSON) || !equalMaps(put.Data, tt.data) {
 					t.Fatalf("PUT body %+v, cookie %q, want readable %s", put, value, wantJSON)
@@ -91,7 +98,7 @@ func TestSignedSessionRoundTrip(t *testing.T) {
 				if readable(value) != string(wantJSON) {
 					t.Fatalf("readable without a key = %q, want %s", readable(value), wantJSON)
 				}
-				got, set, code, _ := getSigned(t, h, value)
+				got, set, code, _ := getSignedAs(t, h, named(secure, "signed_session"), value)
 				if code != http.StatusOK || len(set) != 0 {
 					t.Fatalf("GET = %d, Set-Cookie %v", code, set)
 				}
@@ -115,6 +122,16 @@ func equalMaps(a, b map[string]string) bool {
 	return true
 }
 
+// sessionKeyed signs payload as signed_session under the session cookie's
+// key of secret: a value of another purpose.
+func sessionKeyed(t *testing.T, secret []byte, payload string, ts int64) string {
+	key, err := signing.DeriveKey(secret, signing.SessionCookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signingtest.Forge(key, "signed_session", time.Unix(ts, 0), []byte(payload))
+}
+
 func TestSignedSessionHandMade(t *testing.T) {
 	h := newHandler(t, Config{})
 	now := time.Now().Unix()
@@ -130,6 +147,8 @@ func TestSignedSessionHandMade(t *testing.T) {
 		{"signed with an unknown key", handMade(keyB, "signed_session", `{"a":"b"}`, now), false},
 		{"signed, but not a map of strings", handMade(keyA, "signed_session", `{"a":1}`, now), false},
 		{"signed, but not JSON", handMade(keyA, "signed_session", `a=b`, now), false},
+		{"signed with the bare secret", signingtest.Forge(keyA, "signed_session", time.Unix(now, 0), []byte(`{"a":"b"}`)), false},
+		{"signed with the session cookie's key", sessionKeyed(t, keyA, `{"a":"b"}`, now), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +166,34 @@ func TestSignedSessionHandMade(t *testing.T) {
 				t.Fatalf("tampered cookie not expired: %v", set)
 			}
 		})
+	}
+}
+
+// TestSignedSessionLongerThanAnyCookie: a well-signed value is refused
+// unread when name and value together pass the 4096 bytes of any cookie the
+// API writes (the codec itself has no limit), and read when they fit.
+func TestSignedSessionLongerThanAnyCookie(t *testing.T) {
+	h := newHandler(t, Config{})
+	sized := func(want int) string {
+		for n := want / 2; n < want; n++ {
+			v := handMade(keyA, "signed_session", `{"k":"`+strings.Repeat("x", n)+`"}`, time.Now().Unix())
+			if len(v) >= want {
+				return v
+			}
+		}
+		t.Fatalf("no value of %d bytes", want)
+		return ""
+	}
+	fits := sized(4096 - len("signed_session") - 3) // values come in steps of 4 bytes
+	over := sized(4096 - len("signed_session") + 1)
+	if n := len("signed_session") + len(fits); n > 4096 || n < 4090 {
+		t.Fatalf("the fitting value makes a %d-byte cookie", n)
+	}
+	if _, _, code, _ := getSigned(t, h, fits); code != http.StatusOK {
+		t.Errorf("a %d-byte cookie = %d, want 200", len("signed_session")+len(fits), code)
+	}
+	if _, _, code, errCode := getSigned(t, h, over); code != http.StatusBadRequest || errCode != "tampered_cookie" {
+		t.Errorf("a %d-byte cookie = %d %s, want 400 tampered_cookie", len("signed_session")+len(over), code, errCode)
 	}
 }
 
@@ -203,9 +250,9 @@ func TestSignedSessionTampered(t *testing.T) {
 		h := newHandler(t, Config{Secure: secure})
 		for name, value := range tests {
 			t.Run(fmt.Sprintf("%s secure=%v", name, secure), func(t *testing.T) {
-				w := req{method: "GET", path: "/api/signed-session", cookie: []string{"signed_session=" + value}}.do(t, h)
+				w := req{method: "GET", path: "/api/signed-session", cookie: []string{named(secure, "signed_session") + "=" + value}}.do(t, h)
 				expectStatus(t, w, http.StatusBadRequest, "tampered_cookie")
-				checkSetCookies(t, w, want{name: "signed_session", maxAge: -1, httpOnly: true, secure: secure})
+				checkSetCookies(t, w, want{name: named(secure, "signed_session"), maxAge: -1, httpOnly: true, secure: secure})
 				if strings.Contains(w.Body.String(), "role") || strings.Contains(w.Body.String(), value) {
 					t.Fatalf("refusal shows the cookie: %s", w.Body)
 				}
@@ -243,7 +290,7 @@ func TestSignedSessionTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	size := func(n int) int {
-		v, err := s.codecs[0].Encode(signedCookie, map[string]string{"k": strings.Repeat("x", n)})
+		v, err := s.codec.Encode(signedCookie, map[string]string{"k": strings.Repeat("x", n)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +359,24 @@ func TestSignedSessionDelete(t *testing.T) {
 		h := newHandler(t, Config{Secure: secure})
 		w := req{method: "DELETE", path: "/api/signed-session", cookie: []string{"signed_session=abc"}}.do(t, h)
 		expectStatus(t, w, http.StatusNoContent, "")
-		checkSetCookies(t, w, want{name: "signed_session", maxAge: -1, httpOnly: true, secure: secure})
+		checkSetCookies(t, w, want{name: named(secure, "signed_session"), maxAge: -1, httpOnly: true, secure: secure})
+	}
+}
+
+// TestSignedSessionReadsOnlyItsName checks that with COOKIE_SECURE a
+// well-signed value under the plain name is no cookie of the API's (nothing
+// is read, nothing expired), and without it the __Host- name is not.
+func TestSignedSessionReadsOnlyItsName(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		h := newHandler(t, Config{Secure: secure})
+		value := putSigned(t, h, map[string]string{"k": "v"})
+		got, set, code, _ := getSignedAs(t, h, named(!secure, "signed_session"), value)
+		if code != http.StatusOK || len(set) != 0 || len(got.Data) != 0 || got.Cookie != "" {
+			t.Errorf("secure %v: the other name's cookie = %d %+v, Set-Cookie %v; want no cookie", secure, code, got, set)
+		}
+		if got, _, code, _ := getSignedAs(t, h, named(secure, "signed_session"), value); code != http.StatusOK || got.Data["k"] != "v" {
+			t.Errorf("secure %v: its own name = %d %+v", secure, code, got)
+		}
 	}
 }
 
@@ -338,7 +402,7 @@ func FuzzSignedSession(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	good, _ := s.codecs[0].Encode(signedCookie, map[string]string{"a": "b"})
+	good, _ := s.codec.Encode(signedCookie, map[string]string{"a": "b"})
 	for _, seed := range []string{good, "", "abc", good[:10], base64.URLEncoding.EncodeToString([]byte("1|e30=|m"))} {
 		f.Add(seed)
 	}

@@ -26,21 +26,21 @@ type visitsBody struct {
 // unparsable (signs and spaces included), negative or absurdly large
 // previous value counts as 0.
 func (cw writer) postVisits(w http.ResponseWriter, r *http.Request) {
-	n := previousVisits(r) + 1
-	if err := cw.set(w, http.Cookie{Name: visitsCookie, Value: strconv.FormatUint(n, 10), MaxAge: visitsMaxAge}); err != nil {
+	n := cw.previousVisits(r) + 1
+	if err := cw.set(w, http.Cookie{Name: cw.name(visitsCookie), Value: strconv.FormatUint(n, 10), MaxAge: visitsMaxAge}); err != nil {
 		web.WriteError(w, r, err)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, visitsBody{Visits: n})
 }
 
-func previousVisits(r *http.Request) uint64 {
-	c, err := r.Cookie(visitsCookie)
-	if err != nil {
+func (cw writer) previousVisits(r *http.Request) uint64 {
+	v, ok := cw.read(r, visitsCookie)
+	if !ok {
 		return 0
 	}
 	// ParseUint takes only decimal digits: no sign, no space, no "_".
-	n, err := strconv.ParseUint(c.Value, 10, 64)
+	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil || n > maxVisits {
 		return 0
 	}

@@ -33,14 +33,14 @@ func TestPostVisits(t *testing.T) {
 		for _, secure := range []bool{false, true} {
 			t.Run(tt.name+map[bool]string{true: " secure"}[secure], func(t *testing.T) {
 				h := newHandler(t, Config{Secure: secure})
-				w := req{method: "POST", path: "/api/visits", cookie: tt.cookie}.do(t, h)
+				w := req{method: "POST", path: "/api/visits", cookie: sent(secure, tt.cookie)}.do(t, h)
 				expectStatus(t, w, http.StatusOK, "")
 				var got visitsBody
 				decode(t, w, &got)
 				if got.Visits != tt.want {
 					t.Fatalf("visits = %d, want %d", got.Visits, tt.want)
 				}
-				checkSetCookies(t, w, want{name: "visits", value: strconv.FormatUint(tt.want, 10), maxAge: 31536000, secure: secure})
+				checkSetCookies(t, w, want{name: named(secure, "visits"), value: strconv.FormatUint(tt.want, 10), maxAge: 31536000, secure: secure})
 			})
 		}
 	}
@@ -59,5 +59,31 @@ func TestVisitsRoundTrip(t *testing.T) {
 		}
 		c := setCookies(t, w)[0]
 		cookie = []string{c.Name + "=" + c.Value}
+	}
+}
+
+// TestVisitsReadOnlyItsName checks that each mode reads only its own name:
+// with COOKIE_SECURE a plain visits cookie (which any sibling domain or
+// plain-HTTP answer could have planted) counts as none, and without it a
+// __Host-visits cookie is not the API's.
+func TestVisitsReadOnlyItsName(t *testing.T) {
+	for _, tt := range []struct {
+		secure bool
+		cookie string
+		want   uint64
+	}{
+		{true, "visits=41", 1},
+		{true, "__Host-visits=41", 42},
+		{true, "visits=9; __Host-visits=41", 42},
+		{false, "__Host-visits=41", 1},
+		{false, "visits=41; __Host-visits=9", 42},
+	} {
+		w := req{method: "POST", path: "/api/visits", cookie: []string{tt.cookie}}.do(t, newHandler(t, Config{Secure: tt.secure}))
+		var got visitsBody
+		decode(t, w, &got)
+		if got.Visits != tt.want {
+			t.Errorf("secure %v, Cookie %q: visits = %d, want %d", tt.secure, tt.cookie, got.Visits, tt.want)
+		}
+		checkSetCookies(t, w, want{name: named(tt.secure, "visits"), value: strconv.FormatUint(tt.want, 10), maxAge: 31536000, secure: tt.secure})
 	}
 }

@@ -261,7 +261,7 @@ func TestCallsPerRoute(t *testing.T) {
 		map[string]int{"PutItem": 2, "GetItem": 1, "DeleteItem": 1})
 	step("current session", "GET", "/api/session", "", 200, map[string]int{"GetItem": 1})
 	step("login (a new session ID)", "POST", "/api/login", creds, 200,
-		map[string]int{"GetItem": 3, "DeleteItem": 2, "PutItem": 1})
+		map[string]int{"UpdateItem": 1, "GetItem": 2, "DeleteItem": 2, "PutItem": 1})
 	step("list sessions", "GET", "/api/sessions", "", 200, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1})
 	step("end the other sessions", "DELETE", "/api/sessions", "", 204, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1})
 	step("logout", "POST", "/api/logout", "", 204, map[string]int{"GetItem": 1, "DeleteItem": 1})

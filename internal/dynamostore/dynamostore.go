@@ -17,8 +17,8 @@
 // authenticatedAt (absent while anonymous), idleDeadline, absoluteDeadline
 // and idleWindow (Unix milliseconds), remember, userAgent, expiresAt (see
 // item.go). Users table, key username: passwordHash and createdAt;
-// failed-login counters are items keyed "#throttle#<username>" with
-// failures, windowEnds and expiresAt.
+// password-attempt counters are items keyed "#throttle#<username>" with
+// attempts, windowEnds and expiresAt.
 package dynamostore
 
 import (
@@ -38,7 +38,7 @@ import (
 // username (defined in template.yaml).
 const IndexByUsername = "byUsername"
 
-// throttlePrefix starts the key of a failed-login counter in the users
+// throttlePrefix starts the key of a password-attempt counter in the users
 // table. No valid username holds '#', so none can clash with it.
 const throttlePrefix = "#throttle#"
 
@@ -75,14 +75,6 @@ type userItem struct {
 	Username     string `dynamodbav:"username"`
 	PasswordHash string `dynamodbav:"passwordHash"`
 	CreatedAt    int64  `dynamodbav:"createdAt"`
-}
-
-// counterItem is a failed-login counter in the users table.
-type counterItem struct {
-	Username   string `dynamodbav:"username"`
-	Failures   int    `dynamodbav:"failures"`
-	WindowEnds int64  `dynamodbav:"windowEnds"`
-	ExpiresAt  int64  `dynamodbav:"expiresAt"`
 }
 
 // ms is t in Unix milliseconds, the unit of every time attribute.

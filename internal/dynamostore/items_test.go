@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +18,8 @@ import (
 	"github.com/sessionlab/sessionlab/internal/dynamotest"
 	"github.com/sessionlab/sessionlab/internal/session"
 	"github.com/sessionlab/sessionlab/internal/session/sessiontest"
+	"github.com/sessionlab/sessionlab/internal/user"
+	"github.com/sessionlab/sessionlab/internal/user/usertest"
 )
 
 // withoutOldItem drops the item DynamoDB returns with a failed condition
@@ -43,6 +46,17 @@ func TestSessionStoreWithoutOldItem(t *testing.T) {
 		env := dynamotest.New(t)
 		client := dynamodb.New(env.Client.Options(), withoutOldItem)
 		return dynamostore.New(client, env.SessionsTable, env.UsersTable)
+	})
+}
+
+// TestUserStoreWithoutOldItem runs the account and throttle suite as on an
+// emulator that ignores ReturnValuesOnConditionCheckFailure: a refused or
+// stale attempt is then told apart by the consistent read.
+func TestUserStoreWithoutOldItem(t *testing.T) {
+	usertest.Run(t, func(t *testing.T) (user.Store, user.Throttle) {
+		env := dynamotest.New(t)
+		s := dynamostore.New(dynamodb.New(env.Client.Options(), withoutOldItem), env.SessionsTable, env.UsersTable)
+		return s, s
 	})
 }
 
@@ -144,16 +158,16 @@ func TestItemLayout(t *testing.T) {
 		t.Errorf("lastSeenAt = %s", got)
 	}
 
-	user := record(session.StoreKey([]byte("user")), "una", now)
-	user.AuthenticatedAt = now
-	if err := s.Create(t.Context(), user); err != nil {
+	authed := record(session.StoreKey([]byte("user")), "una", now)
+	authed.AuthenticatedAt = now
+	if err := s.Create(t.Context(), authed); err != nil {
 		t.Fatal(err)
 	}
-	item = getRaw(t, env, env.SessionsTable, "id", user.Key)
+	item = getRaw(t, env, env.SessionsTable, "id", authed.Key)
 	if got := number(t, item, "authenticatedAt"); got != "1800000000123" {
 		t.Errorf("authenticatedAt = %s", got)
 	}
-	if _, _, err := s.RecordFailure(t.Context(), "lena", now, 15*time.Minute); err != nil {
+	if _, err := s.CountAttempt(t.Context(), "lena", now, user.Limit{Max: 5, Window: 15 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	counter := getRaw(t, env, env.UsersTable, "username", "#throttle#lena")
@@ -181,6 +195,30 @@ func ringOf(key, info types.AttributeValue, n int) map[string]types.AttributeVal
 	return map[string]types.AttributeValue{
 		"recentKeys": &types.AttributeValueMemberL{Value: slices.Repeat([]types.AttributeValue{key}, n)},
 		"recentInfo": &types.AttributeValueMemberL{Value: slices.Repeat([]types.AttributeValue{info}, n)},
+	}
+}
+
+// TestCounterOfAnOlderLayout checks that a counter item without attempts
+// (the "failures" layout before CountAttempt, or a partial item) in a live
+// window is replaced by a new window, never an error or a lock-out.
+func TestCounterOfAnOlderLayout(t *testing.T) {
+	env := dynamotest.New(t)
+	s := env.Store()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	limit := user.Limit{Max: 5, Window: 15 * time.Minute}
+	for name, item := range map[string]map[string]types.AttributeValue{
+		"failures layout": {"failures": &types.AttributeValueMemberN{Value: "5"},
+			"windowEnds": &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(time.Minute).UnixMilli())}},
+		"key only": {},
+	} {
+		item["username"] = &types.AttributeValueMemberS{Value: "#throttle#" + strings.ReplaceAll(name, " ", "-")}
+		if _, err := env.Client.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(env.UsersTable), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.CountAttempt(t.Context(), strings.ReplaceAll(name, " ", "-"), now, limit)
+		if err != nil || !got.Allowed || got.Count != 1 || !got.WindowEnds.Equal(now.Add(limit.Window)) {
+			t.Errorf("%s: CountAttempt = %+v, %v; want the first attempt of a new window", name, got, err)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/dynamostore"
 	"github.com/sessionlab/sessionlab/internal/dynamotest"
 	"github.com/sessionlab/sessionlab/internal/session"
+	"github.com/sessionlab/sessionlab/internal/user"
 )
 
 // TestCreateTables checks that the tables made from template.yaml have its
@@ -99,10 +100,11 @@ func TestUnreachable(t *testing.T) {
 		"ListByUser": func() error { _, err := s.ListByUser(t.Context(), "olga", now); return err },
 		"Update":     func() error { _, err := s.Update(t.Context(), rec.Key, counterChange("k", 1), now); return err },
 		"GetUser":    func() error { _, _, err := s.GetUser(t.Context(), "olga"); return err },
-		"RecordFailure": func() error {
-			_, _, err := s.RecordFailure(t.Context(), "olga", now, time.Minute)
+		"CountAttempt": func() error {
+			_, err := s.CountAttempt(t.Context(), "olga", now, user.Limit{Max: 5, Window: time.Minute})
 			return err
 		},
+		"Clear": func() error { return s.Clear(t.Context(), "olga") },
 	}
 	for name, call := range calls {
 		began := time.Now()

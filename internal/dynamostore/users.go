@@ -77,93 +77,137 @@ func (s *Store) getUserItem(ctx context.Context, key string) (map[string]types.A
 	return out.Item, nil
 }
 
-// Failures reads username's counter (strongly consistent) and reports it
-// when its window is live at now.
-func (s *Store) Failures(ctx context.Context, username string, now time.Time) (int, time.Time, error) {
-	av, err := s.getUserItem(ctx, throttlePrefix+username)
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("dynamostore: read failures: %w", err)
-	}
-	var it counterItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return 0, time.Time{}, fmt.Errorf("dynamostore: read failures: decode: %w", err)
-	}
-	if it.Failures <= 0 || it.WindowEnds <= ms(now) {
-		return 0, time.Time{}, nil
-	}
-	return it.Failures, fromMS(it.WindowEnds), nil
+// counterItem is a username's password attempts in the users table, keyed
+// throttlePrefix + username: the attempts counted in the window, when the
+// window ends (Unix ms) and the TTL (epoch seconds, the window's end).
+type counterItem struct {
+	Username   string `dynamodbav:"username"`
+	Attempts   int    `dynamodbav:"attempts"`
+	WindowEnds int64  `dynamodbav:"windowEnds"`
+	ExpiresAt  int64  `dynamodbav:"expiresAt"`
 }
 
-// RecordFailure counts one failure atomically: an UpdateItem that adds one
-// on condition that the window is live; when it is not, a PutItem that
-// starts a new window on condition that no live one exists. Should a
-// concurrent request start the window in between, the add is tried again.
-func (s *Store) RecordFailure(ctx context.Context, username string, now time.Time, window time.Duration) (int, time.Time, error) {
-	if window <= 0 {
-		return 0, time.Time{}, fmt.Errorf("dynamostore: record failure: %w: window %v", errInvalid, window)
+// CountAttempt counts one attempt for username, or refuses it, with one
+// conditional UpdateItem:
+//
+//	condition  attribute_not_exists(username) OR (windowEnds > :now AND attempts < :max)
+//	update     ADD attempts :one
+//	           SET windowEnds = if_not_exists(windowEnds, :end),
+//	               expiresAt = if_not_exists(expiresAt, :ttl)
+//
+// which creates the counter (a window from now) or adds to its live window
+// (ReturnValues ALL_NEW gives the count). When the condition fails, the item
+// as it was (ReturnValuesOnConditionCheckFailure ALL_OLD, or a strongly
+// consistent GetItem on an emulator that does not return it) tells why: a
+// live window at the limit refuses the attempt, nothing written; a window
+// that has ended, with its counter still stored (TTL deletes late), is
+// replaced by a new one with a second conditional write (startWindow), and
+// so is an item without attempts (a counter of an older layout).
+// Should the item change in between, the attempt is tried again.
+func (s *Store) CountAttempt(ctx context.Context, username string, now time.Time, limit user.Limit) (user.Attempt, error) {
+	if !limit.Valid() {
+		return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: %w: limit %+v", errInvalid, limit)
 	}
 	key, n := throttlePrefix+username, ms(now)
+	end := fromMS(n).Add(limit.Window)
+	in, err := countInput(s.users, key, n, end, limit.Max)
+	if err != nil {
+		return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: %w", err)
+	}
 	for range maxConditionRetries {
-		count, ends, ok, err := s.addFailure(ctx, key, n)
-		if err != nil || ok {
-			return count, ends, err
+		out, err := s.db.UpdateItem(ctx, in)
+		if err == nil {
+			it, err := decodeCounter(out.Attributes)
+			if err != nil {
+				return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: %w", err)
+			}
+			return user.Attempt{Allowed: true, Count: it.Attempts, WindowEnds: fromMS(it.WindowEnds)}, nil
 		}
-		ends = fromMS(n).Add(window)
-		if ok, err = s.startWindow(ctx, key, n, ends); err != nil || ok {
-			return 1, ends, err
+		old, failed := isConditionFailed(err)
+		if !failed {
+			return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: %w", err)
+		}
+		if old == nil {
+			if old, err = s.getUserItem(ctx, key); err != nil {
+				return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: read after a failed condition: %w", err)
+			}
+		}
+		it, err := decodeCounter(old)
+		if err != nil {
+			return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: %w", err)
+		}
+		_, counted := old["attempts"]
+		live := it.WindowEnds > n
+		switch {
+		case len(old) == 0: // cleared in between: count again
+		case live && counted && it.Attempts >= limit.Max:
+			return user.Attempt{Count: it.Attempts, WindowEnds: fromMS(it.WindowEnds)}, nil
+		case !live || !counted: // ended, or no counter of this layout
+			started, err := s.startWindow(ctx, key, n, end)
+			if err != nil || started {
+				return user.Attempt{Allowed: started, Count: 1, WindowEnds: end}, err
+			}
 		}
 	}
-	return 0, time.Time{}, fmt.Errorf("dynamostore: record failure: the window changed %d times under it", maxConditionRetries)
+	return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: the counter changed %d times under it", maxConditionRetries)
 }
 
-// addFailure adds one failure to a live window; ok is false when there is
-// none.
-func (s *Store) addFailure(ctx context.Context, key string, now int64) (count int, ends time.Time, ok bool, err error) {
+// countInput is CountAttempt's UpdateItem (see there).
+func countInput(table, key string, now int64, end time.Time, maxAttempts int) (*dynamodb.UpdateItemInput, error) {
+	windowEnds, expiresAt := expression.Name("windowEnds"), expression.Name("expiresAt")
 	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Add(expression.Name("failures"), expression.Value(1))).
-		WithCondition(expression.AttributeExists(expression.Name("username")).
-			And(expression.Name("windowEnds").GreaterThan(expression.Value(now)))).
+		WithCondition(expression.AttributeNotExists(expression.Name("username")).
+			Or(windowEnds.GreaterThan(expression.Value(now)).
+				And(expression.Name("attempts").LessThan(expression.Value(maxAttempts))))).
+		WithUpdate(expression.Add(expression.Name("attempts"), expression.Value(1)).
+			Set(windowEnds, expression.IfNotExists(windowEnds, expression.Value(ms(end)))).
+			Set(expiresAt, expression.IfNotExists(expiresAt, expression.Value(ttlSeconds(end))))).
 		Build()
 	if err != nil {
-		return 0, time.Time{}, false, fmt.Errorf("dynamostore: record failure: %w", err)
+		return nil, err
 	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.users),
-		Key:                       userKey(key),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
-	})
-	if _, failed := isConditionFailed(err); failed {
-		return 0, time.Time{}, false, nil
-	}
-	if err != nil {
-		return 0, time.Time{}, false, fmt.Errorf("dynamostore: record failure: %w", err)
-	}
-	var it counterItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return 0, time.Time{}, false, fmt.Errorf("dynamostore: record failure: decode: %w", err)
-	}
-	return it.Failures, fromMS(it.WindowEnds), true, nil
+	return &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(table),
+		Key:                                 userKey(key),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, nil
 }
 
-// startWindow puts a counter of one failure; ok is false when a live window
-// exists (someone else started it).
-func (s *Store) startWindow(ctx context.Context, key string, now int64, ends time.Time) (ok bool, err error) {
-	item, err := attributevalue.MarshalMap(counterItem{Username: key, Failures: 1, WindowEnds: ms(ends), ExpiresAt: ttlSeconds(ends)})
+// decodeCounter reads a counter item; an empty one is the zero counter.
+func decodeCounter(av map[string]types.AttributeValue) (counterItem, error) {
+	var it counterItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return counterItem{}, fmt.Errorf("decode counter: %w", err)
+	}
+	return it, nil
+}
+
+// startWindow replaces a counter whose window ended (or that has no
+// attempts) by one attempt in a new window ending at end, with a PutItem on
+// condition
+//
+//	attribute_not_exists(attempts) OR attribute_not_exists(windowEnds) OR windowEnds <= :now
+//
+// started is false when a live window exists by then (a concurrent attempt
+// started it).
+func (s *Store) startWindow(ctx context.Context, key string, now int64, end time.Time) (started bool, err error) {
+	item, err := attributevalue.MarshalMap(counterItem{Username: key, Attempts: 1, WindowEnds: ms(end), ExpiresAt: ttlSeconds(end)})
 	if err != nil {
-		return false, fmt.Errorf("dynamostore: record failure: %w", err)
+		return false, fmt.Errorf("dynamostore: start window: %w", err)
 	}
 	windowEnds := expression.Name("windowEnds")
 	expr, err := expression.NewBuilder().
-		WithCondition(expression.AttributeNotExists(expression.Name("username")).
+		WithCondition(expression.AttributeNotExists(expression.Name("attempts")).
 			Or(expression.AttributeNotExists(windowEnds)).
 			Or(windowEnds.LessThanEqual(expression.Value(now)))).
 		Build()
 	if err != nil {
-		return false, fmt.Errorf("dynamostore: record failure: %w", err)
+		return false, fmt.Errorf("dynamostore: start window: %w", err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.users),
@@ -176,19 +220,19 @@ func (s *Store) startWindow(ctx context.Context, key string, now int64, ends tim
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("dynamostore: record failure: %w", err)
+		return false, fmt.Errorf("dynamostore: start window: %w", err)
 	}
 	return true, nil
 }
 
-// Reset deletes username's counter.
-func (s *Store) Reset(ctx context.Context, username string) error {
+// Clear deletes username's counter.
+func (s *Store) Clear(ctx context.Context, username string) error {
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(s.users),
 		Key:       userKey(throttlePrefix + username),
 	})
 	if err != nil {
-		return fmt.Errorf("dynamostore: reset failures: %w", err)
+		return fmt.Errorf("dynamostore: clear attempts: %w", err)
 	}
 	return nil
 }

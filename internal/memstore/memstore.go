@@ -33,12 +33,6 @@ type Store struct {
 	lastSweep time.Time
 }
 
-// counter is one username's failed logins in a fixed window.
-type counter struct {
-	failures   int
-	windowEnds time.Time
-}
-
 var (
 	_ session.Store = (*Store)(nil)
 	_ user.Store    = (*Store)(nil)

@@ -37,7 +37,7 @@ func TestSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.RecordFailure(ctx, "kim", wall, 90*time.Second); err != nil {
+	if _, err := s.CountAttempt(ctx, "kim", wall, user.Limit{Max: 5, Window: 90 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

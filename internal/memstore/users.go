@@ -30,35 +30,35 @@ func (s *Store) GetUser(_ context.Context, username string) (user.User, bool, er
 	return u, ok, nil
 }
 
-// Failures returns username's failures in the window live at now.
-func (s *Store) Failures(_ context.Context, username string, now time.Time) (int, time.Time, error) {
-	s.lock()
-	defer s.mu.Unlock()
-	c, ok := s.counters[username]
-	if !ok || !now.Before(c.windowEnds) {
-		return 0, time.Time{}, nil
-	}
-	return c.failures, c.windowEnds, nil
+// counter is one username's password attempts in its window.
+type counter struct {
+	attempts   int
+	windowEnds time.Time
 }
 
-// RecordFailure adds one failure, starting a new window when none is live.
-func (s *Store) RecordFailure(_ context.Context, username string, now time.Time, window time.Duration) (int, time.Time, error) {
-	if window <= 0 {
-		return 0, time.Time{}, fmt.Errorf("memstore: record failure: %w: window %v", errInvalid, window)
+// CountAttempt counts one attempt for username, or refuses it when the
+// window live at now already holds limit.Max; a new window starts at now
+// when none is live. Under the store's mutex, so it is atomic.
+func (s *Store) CountAttempt(_ context.Context, username string, now time.Time, limit user.Limit) (user.Attempt, error) {
+	if !limit.Valid() {
+		return user.Attempt{}, fmt.Errorf("memstore: count attempt: %w: limit %+v", errInvalid, limit)
 	}
 	s.lock()
 	defer s.mu.Unlock()
 	c, ok := s.counters[username]
 	if !ok || !now.Before(c.windowEnds) {
-		c = counter{windowEnds: now.Add(window)}
+		c = counter{windowEnds: now.Add(limit.Window)}
 	}
-	c.failures++
+	if c.attempts >= limit.Max {
+		return user.Attempt{Count: c.attempts, WindowEnds: c.windowEnds}, nil
+	}
+	c.attempts++
 	s.counters[username] = c
-	return c.failures, c.windowEnds, nil
+	return user.Attempt{Allowed: true, Count: c.attempts, WindowEnds: c.windowEnds}, nil
 }
 
-// Reset forgets username's failures.
-func (s *Store) Reset(_ context.Context, username string) error {
+// Clear forgets username's attempts.
+func (s *Store) Clear(_ context.Context, username string) error {
 	s.lock()
 	defer s.mu.Unlock()
 	delete(s.counters, username)

@@ -8,8 +8,11 @@
 package samtemplate
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -57,8 +60,16 @@ func Load(path string) (*Template, error) {
 	opts := &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
 		"Ref": localRef,
 	}}
+	raw, err := ReadRaw(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template %s: %w", path, err)
+	}
+	js, err := json.Marshal(ForGoformation(raw))
+	if err != nil {
+		return nil, fmt.Errorf("read template %s: %w", path, err)
+	}
 	parseMu.Lock()
-	cfn, err := goformation.OpenWithOptions(path, opts)
+	cfn, err := goformation.ParseJSONWithOptions(js, opts)
 	parseMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("read template %s: %w", path, err)
@@ -91,6 +102,62 @@ func Load(path string) (*Template, error) {
 		t.Functions = append(t.Functions, f)
 	}
 	return t, nil
+}
+
+// ReadRaw reads a YAML or JSON template with every intrinsic function left
+// in its long form ({"Ref": "X"}), as goformation's parser takes it.
+func ReadRaw(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	js := data
+	if !strings.EqualFold(filepath.Ext(path), ".json") {
+		parseMu.Lock()
+		js, err = intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+		parseMu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(js, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// goformationUnknown are the properties of SAM resources that SAM has and
+// goformation v7.14.9 refuses ("json: unknown field"): it knows the
+// HttpApi's access log settings as AccessLogSetting (singular, not what
+// SAM reads) and RouteSettings as one settings object, not a map keyed by
+// route. Nothing that runs locally needs them.
+var goformationUnknown = map[string][]string{
+	"AWS::Serverless::HttpApi": {"AccessLogSettings", "RouteSettings"},
+}
+
+// ForGoformation returns a copy of the raw template raw without the
+// properties goformation cannot parse (goformationUnknown); raw is left as
+// it is.
+func ForGoformation(raw map[string]any) map[string]any {
+	out := maps.Clone(raw)
+	resources, _ := raw["Resources"].(map[string]any)
+	out["Resources"] = maps.Clone(resources)
+	for name, r := range resources {
+		res, _ := r.(map[string]any)
+		props, _ := res["Properties"].(map[string]any)
+		drop := goformationUnknown[fmt.Sprint(res["Type"])]
+		if props == nil || len(drop) == 0 {
+			continue
+		}
+		res, props = maps.Clone(res), maps.Clone(props)
+		for _, k := range drop {
+			delete(props, k)
+		}
+		res["Properties"] = props
+		out["Resources"].(map[string]any)[name] = res
+	}
+	return out
 }
 
 // localRef resolves a !Ref to a resource as its logical ID, and anything

@@ -1,8 +1,11 @@
 package samtemplate
 
 import (
+	"encoding/json"
 	"sync"
 	"testing"
+
+	"github.com/awslabs/goformation/v7"
 )
 
 func TestLoadProjectTemplate(t *testing.T) {
@@ -60,4 +63,46 @@ func TestLoadConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestForGoformationDropsOnlyWhatGoformationRefuses: the HttpApi keeps
+// every other property, other resources are untouched, and the input is
+// not changed.
+func TestForGoformationDropsOnlyWhatGoformationRefuses(t *testing.T) {
+	raw := map[string]any{
+		"Transform": "AWS::Serverless-2016-10-31",
+		"Resources": map[string]any{
+			"Api": map[string]any{"Type": "AWS::Serverless::HttpApi", "Properties": map[string]any{
+				"AccessLogSettings":    map[string]any{"DestinationArn": "arn", "Format": "{}"},
+				"RouteSettings":        map[string]any{"POST /api/login": map[string]any{"ThrottlingRateLimit": 1}},
+				"DefaultRouteSettings": map[string]any{"ThrottlingRateLimit": 1},
+			}},
+			"Other": map[string]any{"Type": "AWS::Logs::LogGroup", "Properties": map[string]any{"RetentionInDays": 7}},
+		},
+	}
+	out := ForGoformation(raw)
+	api := out["Resources"].(map[string]any)["Api"].(map[string]any)["Properties"].(map[string]any)
+	if _, ok := api["AccessLogSettings"]; ok {
+		t.Error("AccessLogSettings kept")
+	}
+	if _, ok := api["RouteSettings"]; ok {
+		t.Error("RouteSettings kept")
+	}
+	if _, ok := api["DefaultRouteSettings"]; !ok {
+		t.Error("DefaultRouteSettings dropped")
+	}
+	if out["Resources"].(map[string]any)["Other"].(map[string]any)["Properties"].(map[string]any)["RetentionInDays"] != 7 {
+		t.Error("another resource type changed")
+	}
+	if len(raw["Resources"].(map[string]any)["Api"].(map[string]any)["Properties"].(map[string]any)) != 3 {
+		t.Error("the input was changed")
+	}
+	js, _ := json.Marshal(out)
+	if _, err := goformation.ParseJSON(js); err != nil {
+		t.Errorf("goformation still refuses it: %v", err)
+	}
+	js, _ = json.Marshal(raw)
+	if _, err := goformation.ParseJSON(js); err == nil {
+		t.Error("goformation parsed the original: if it learnt these properties, drop them from goformationUnknown")
+	}
 }

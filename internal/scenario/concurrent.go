@@ -53,3 +53,39 @@ func ConcurrentCart(t *testing.T, base string, n int) time.Duration {
 	t.Logf("%d concurrent adds sharing one cookie: %s, none lost", n, took)
 	return took
 }
+
+// ConcurrentLogins registers a user, sends n logins with a wrong password
+// for it at the same moment, and checks the contract's password limit
+// holds under concurrency: at most 5 are answered 401, the rest 429
+// too_many_attempts with Retry-After, and the right password afterwards is
+// 429 too. It returns how many of each it saw.
+func ConcurrentLogins(t *testing.T, base string, n int) (unauthorized, refused int) {
+	t.Helper()
+	name := Unique("cl")
+	register(t, NewClient(t, base), name)
+	statuses := make([]Response, n)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			statuses[i] = NewClient(t, base).Do("POST", "/api/login", map[string]any{"username": name, "password": "a wrong password"})
+		})
+	}
+	wg.Wait()
+	for _, r := range statuses {
+		switch {
+		case r.Status == 401 && r.ErrorCode() == "invalid_credentials":
+			unauthorized++
+		case r.Status == 429 && r.ErrorCode() == "too_many_attempts" && r.Header.Get("Retry-After") != "":
+			refused++
+		default:
+			t.Errorf("a wrong password = %d %s (Retry-After %q)", r.Status, r.Raw, r.Header.Get("Retry-After"))
+		}
+	}
+	t.Logf("%d wrong passwords at once: %d × 401, %d × 429", n, unauthorized, refused)
+	if unauthorized > 5 {
+		t.Errorf("%d wrong passwords were checked; the limit is 5", unauthorized)
+	}
+	r := NewClient(t, base).Do("POST", "/api/login", map[string]any{"username": name, "password": testPassword})
+	expect(t, r, 429, "too_many_attempts")
+	return unauthorized, refused
+}

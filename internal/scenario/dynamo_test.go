@@ -42,6 +42,11 @@ func TestConcurrentCartDynamoDB(t *testing.T) {
 	ConcurrentCart(t, base, 50)
 }
 
+func TestConcurrentLoginsDynamoDB(t *testing.T) {
+	base, _ := startDynamoRunner(t)
+	ConcurrentLogins(t, base, 40)
+}
+
 // TestStoreDownAnswers503 cuts the store under a running server: every
 // request that needs it answers 503 store_unavailable with Retry-After
 // (never a 500, never internals) and changes nothing; when the store

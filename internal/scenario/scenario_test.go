@@ -78,3 +78,9 @@ func TestConcurrentCartThroughRunner(t *testing.T) {
 	srv := startRunner(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
 	ConcurrentCart(t, srv.URL, 50)
 }
+
+func TestConcurrentLoginsThroughRunner(t *testing.T) {
+	mem := memstore.New()
+	srv := startRunner(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
+	ConcurrentLogins(t, srv.URL, 40)
+}

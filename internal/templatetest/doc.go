@@ -7,7 +7,15 @@
 // the same security headers as locally; nothing is public; a metric filter
 // counts the warning the code logs for a tampered or foreign session cookie
 // (the real line, produced by running the functions) and an alarm watches
-// the count. Each rule is a
+// the count. For production (issue 15): every route is throttled and the
+// password routes more, the function that checks passwords has reserved
+// concurrency for them; the API answers only through CloudFront's secret
+// header; an optional CloudFront web ACL limits each IP; the API writes JSON
+// access logs and every function is traced; every EMF line the functions
+// write is valid and watched, every metric an alarm or the dashboard reads
+// exists, every function, the API and every table have their alarms and
+// dashboard graphs; every function deploys gradually and rolls back on its
+// alarms; account-global names carry the region. Each rule is a
 // function returning what is wrong, tested against the template and against
 // copies broken on purpose, so a rule that stops catching its breakage
 // fails too. It has no code of its own.

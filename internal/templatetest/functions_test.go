@@ -186,9 +186,15 @@ func (tp *tmpl) grants() map[string]bool {
 	return got
 }
 
+// xrayActions are what active tracing needs (Lambda sends the segments with
+// the function's role); X-Ray has no resource-level permissions.
+var xrayActions = map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
+
 // permissionsRule: each function's role allows named actions only, on
 // named resources only: logs on its log group, dynamodb on the tables its
-// environment names (and their indexes). Nothing else, nowhere else.
+// environment names (and their indexes), and the two X-Ray actions of
+// active tracing on "*" (X-Ray takes no other resource). Nothing else,
+// nowhere else.
 func permissionsRule(tp *tmpl) []string {
 	var problems []string
 	for _, fn := range tp.functions() {
@@ -216,8 +222,15 @@ func permissionsRule(tp *tmpl) []string {
 				case strings.ContainsAny(action, "*?"):
 					problems = append(problems, fmt.Sprintf("%s: action %q is a wildcard; name each action", fn, action))
 					continue
+				case service == "xray":
+					if !xrayActions[action] || str(tp.fnProp(fn, "Tracing")) != "Active" {
+						problems = append(problems, fmt.Sprintf("%s: may call %s; a function needs only %v, and only with Tracing: Active", fn, action, slices.Sorted(maps.Keys(xrayActions))))
+					} else if show(s["Resource"]) != `"*"` {
+						problems = append(problems, fmt.Sprintf("%s: %s on %s; X-Ray takes no resource but \"*\"", fn, action, show(s["Resource"])))
+					}
+					continue
 				case service != "dynamodb" && service != "logs":
-					problems = append(problems, fmt.Sprintf("%s: may call %s; functions need only dynamodb and logs", fn, action))
+					problems = append(problems, fmt.Sprintf("%s: may call %s; functions need only dynamodb, logs and (traced) xray", fn, action))
 					continue
 				}
 				for _, r := range items(s["Resource"]) {
@@ -255,7 +268,14 @@ func TestEveryPolicyIsNoWiderThanItsTables(t *testing.T) {
 		}, "wildcard"},
 		{"another service", func(r map[string]any) {
 			at(r, cartStmt...).([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)[0].(map[string]any)["Action"] = "secretsmanager:GetSecretValue"
-		}, "need only dynamodb and logs"},
+		}, "need only dynamodb, logs and (traced) xray"},
+		{"another X-Ray action", func(r map[string]any) {
+			at(r, cartStmt...).([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)[0].(map[string]any)["Action"] = "xray:GetTraceSummaries"
+		}, "a function needs only"},
+		{"X-Ray without tracing", func(r map[string]any) { del(r, "Globals", "Function", "Tracing") }, "only with Tracing: Active"},
+		{"X-Ray on a named resource", func(r map[string]any) {
+			at(r, res("WriteFunctionLogs", "PolicyDocument", "Statement")...).([]any)[1].(map[string]any)["Resource"] = "arn:aws:xray:*:*:group/x"
+		}, "X-Ray takes no resource"},
 		{"SAM's generated role", func(r map[string]any) { del(r, res("CookiesFunction", "Role")...) }, "SAM's generated role"},
 		{"an AWS managed policy", func(r map[string]any) {
 			set(r, []any{"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}, res("CookiesFunctionRole", "ManagedPolicyArns")...)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,8 @@ import (
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/intrinsics"
+
+	"github.com/sessionlab/sessionlab/internal/samtemplate"
 )
 
 const templatePath = "../../template.yaml"
@@ -29,19 +30,7 @@ type tmpl struct {
 // load reads template.yaml.
 func load(t *testing.T) *tmpl {
 	t.Helper()
-	data, err := os.ReadFile(templatePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
-	if err != nil {
-		t.Fatalf("read %s: %v", templatePath, err)
-	}
-	var raw map[string]any
-	if err := json.Unmarshal(js, &raw); err != nil {
-		t.Fatal(err)
-	}
-	tp, err := fromRaw(raw)
+	tp, err := fromRaw(loadRaw(t, templatePath))
 	if err != nil {
 		t.Fatalf("read %s: %v", templatePath, err)
 	}
@@ -49,9 +38,10 @@ func load(t *testing.T) *tmpl {
 }
 
 // fromRaw builds both views from a raw template (a copy, possibly broken
-// on purpose by a test).
+// on purpose by a test); the typed view lacks what goformation cannot
+// parse (samtemplate.ForGoformation), which the rules read from raw.
 func fromRaw(raw map[string]any) (*tmpl, error) {
-	js, err := json.Marshal(raw)
+	js, err := json.Marshal(samtemplate.ForGoformation(raw))
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,6 @@
 // Package user defines accounts and the persistence contracts for them: the
-// user records and the failed-login counters that throttle password guessing.
+// user records and the per-username count of password attempts that limits
+// password guessing.
 package user
 
 import (
@@ -28,16 +29,45 @@ type Store interface {
 	GetUser(ctx context.Context, username string) (u User, found bool, err error)
 }
 
-// Throttle counts failed logins per username in fixed windows. Counters
-// expire by themselves after their window (a TTL in DynamoDB).
+// Limit is how many password attempts one username may make in a window.
+// The feature that checks passwords owns it (internal/account).
+type Limit struct {
+	// Max is how many attempts a window counts; the next one is refused.
+	Max int
+	// Window is how long a window lasts, from the first attempt it counted.
+	Window time.Duration
+}
+
+// Valid reports whether l can limit anything: Max ≥ 1 and Window > 0.
+func (l Limit) Valid() bool { return l.Max >= 1 && l.Window > 0 }
+
+// Attempt is the outcome of Throttle.CountAttempt.
+type Attempt struct {
+	// Allowed is true when this attempt was counted: its password may be
+	// checked. False when the window already held Limit.Max attempts;
+	// nothing was written then, and no password may be checked.
+	Allowed bool
+	// Count is how many attempts the window holds, this one included when
+	// it was allowed (1..Max), or Max when it was refused.
+	Count int
+	// WindowEnds is when the window ends: a refused caller may try again
+	// then (Retry-After).
+	WindowEnds time.Time
+}
+
+// Throttle counts password attempts per username in windows anchored at
+// their first attempt: a window starts with the first attempt counted while
+// none is live and lasts Limit.Window. Counters expire by themselves after
+// their window (a TTL in DynamoDB). An attempt is counted before its
+// password is checked, so concurrent attempts can never pass the limit.
 type Throttle interface {
-	// Failures returns how many failures username has in the window live at
-	// now, and when that window ends. count is 0 when there is none.
-	Failures(ctx context.Context, username string, now time.Time) (count int, windowEnds time.Time, err error)
-	// RecordFailure atomically adds one failure for username. It starts a new
-	// window of length window when none is live at now. It returns the count
-	// and window end after the change.
-	RecordFailure(ctx context.Context, username string, now time.Time, window time.Duration) (count int, windowEnds time.Time, err error)
-	// Reset forgets username's failures (after a successful login).
-	Reset(ctx context.Context, username string) error
+	// CountAttempt counts one attempt for username at now, or refuses it
+	// when the window live at now already holds limit.Max attempts: one
+	// atomic, conditional store write (a window that has ended but whose
+	// counter is still stored takes a second one, which starts the new
+	// window). An invalid limit is an error.
+	CountAttempt(ctx context.Context, username string, now time.Time, limit Limit) (Attempt, error)
+	// Clear forgets username's attempts (after a successful check). Clearing
+	// a username with none is no error.
+	Clear(ctx context.Context, username string) error
 }

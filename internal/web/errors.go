@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/sessionlab/sessionlab/internal/metrics"
 )
 
 // Error is an error the client can act on: it becomes the contract's body
@@ -62,6 +64,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &we):
 	case errors.As(err, &un):
 		Logger(r.Context()).Error("store unavailable", "err", un.cause.Error())
+		metrics.Add(r.Context(), metrics.StoreUnavailable)
 		we = &Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable",
 			Message:    "The session store did not answer. Nothing is half-written, but a change sent just now may or may not have been saved: read it back before you try again.",
 			RetryAfter: StoreRetryAfter}

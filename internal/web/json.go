@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 )
 
@@ -28,17 +29,26 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // DecodeJSON reads the request body into dst, which must be a pointer to a
-// struct. The body must be Content-Type application/json (415
-// unsupported_media_type), at most MaxBodyBytes (413 payload_too_large), and
-// exactly one JSON object with fields of the right types and no unknown
-// fields (400 invalid_json, also for a missing body).
+// struct. A body that is empty or only JSON whitespace is 400 invalid_json
+// whatever its Content-Type (the route needs one). Otherwise the body must
+// be Content-Type application/json (415 unsupported_media_type), at most
+// MaxBodyBytes (413 payload_too_large), and exactly one JSON object with
+// fields of the right types, no unknown fields, every key spelled exactly
+// as dst's json tags (case included) and given at most once in its object,
+// nested objects too (400 invalid_json for each of these).
 func DecodeJSON(r *http.Request, dst any) error {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1)); err != nil {
+			return Errorf(http.StatusBadRequest, "invalid_json", "The request body could not be read.")
+		}
+	}
+	if len(body) <= MaxBodyBytes && len(trimJSONSpace(body)) == 0 {
+		return errNoBody()
+	}
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.")
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if err != nil {
-		return Errorf(http.StatusBadRequest, "invalid_json", "The request body could not be read.")
 	}
 	if len(body) > MaxBodyBytes {
 		return Errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "The request body is larger than 16 KiB.")
@@ -46,13 +56,24 @@ func DecodeJSON(r *http.Request, dst any) error {
 	return decodeObject(body, dst)
 }
 
+func errNoBody() error {
+	return Errorf(http.StatusBadRequest, "invalid_json", "This request needs a JSON object as its body.")
+}
+
+// trimJSONSpace cuts JSON whitespace (space, tab, CR, LF; nothing else) from
+// both ends of b.
+func trimJSONSpace(b []byte) []byte { return bytes.Trim(b, " \t\r\n") }
+
 func decodeObject(body []byte, dst any) error {
-	trimmed := bytes.Trim(body, " \t\r\n") // JSON whitespace only
+	trimmed := trimJSONSpace(body)
 	if len(trimmed) == 0 {
-		return Errorf(http.StatusBadRequest, "invalid_json", "This request needs a JSON object as its body.")
+		return errNoBody()
 	}
 	if trimmed[0] != '{' {
 		return Errorf(http.StatusBadRequest, "invalid_json", "The body must be one JSON object.")
+	}
+	if err := checkKeys(trimmed, reflect.TypeOf(dst)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()

@@ -18,7 +18,8 @@ type requestLog struct {
 }
 
 // Logger returns the logger of the request in ctx: the default logger with
-// the Lambda request ID, when there is one.
+// the Lambda request ID, API Gateway's request ID and the X-Ray trace ID,
+// those that there are (requestIDs).
 func Logger(ctx context.Context) *slog.Logger {
 	if rl, ok := ctx.Value(logKey{}).(*requestLog); ok {
 		return rl.logger
@@ -43,9 +44,9 @@ func withRequestLog(ctx context.Context) (context.Context, *requestLog) {
 
 func withRequestID(ctx context.Context, l *slog.Logger) *slog.Logger {
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		return l.With("requestId", lc.AwsRequestID)
+		l = l.With("requestId", lc.AwsRequestID)
 	}
-	return l
+	return l.With(requestIDs(ctx)...)
 }
 
 func (rl *requestLog) sessionID() string {

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -36,20 +37,21 @@ const NotFoundBody = `{"message":"Not Found"}`
 // API wraps a function's routes with what every function shares, in this
 // order: the security headers, a recovered panic as 500 internal_error, API
 // Gateway's 404 for a method and path that mux has no route for, the
-// cross-site refusal for unsafe methods (403 cross_origin_request; siteOrigin
-// is trusted besides the request's host), and one log line per request.
+// cross-site refusal for unsafe methods (403 cross_origin_request, see
+// SameSite; siteOrigin is trusted besides the request's host), and one log
+// line per request.
 func API(mux *http.ServeMux, siteOrigin string) (http.Handler, error) {
-	cop := http.NewCrossOriginProtection()
-	if siteOrigin != "" {
-		if err := cop.AddTrustedOrigin(siteOrigin); err != nil {
-			return nil, fmt.Errorf("SITE_ORIGIN %q is not an origin such as https://example.org: %w", siteOrigin, err)
-		}
+	if siteOrigin != "" && !isOrigin(siteOrigin) {
+		return nil, fmt.Errorf("SITE_ORIGIN %q is not an origin such as https://example.org", siteOrigin)
 	}
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, r, Errorf(http.StatusForbidden, "cross_origin_request",
-			"This request came from another site, so it was refused. Use the site's own pages."))
-	}))
-	routed := cop.Handler(mux)
+	routed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !SameSite(r, siteOrigin) {
+			WriteError(w, r, Errorf(http.StatusForbidden, "cross_origin_request",
+				"This request came from another site, so it was refused. Use the site's own pages."))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx, rl := withRequestLog(r.Context())
@@ -75,6 +77,49 @@ func API(mux *http.ServeMux, siteOrigin string) (http.Handler, error) {
 		}
 		routed.ServeHTTP(sw, r)
 	}), nil
+}
+
+// SameSite reports whether r may go on as a request of the site itself.
+// Safe methods (GET, HEAD, OPTIONS) always may. For the others:
+//   - where Sec-Fetch-Site is present, it alone decides: exactly one value,
+//     "same-origin" or "none" (typed by the user), is allowed; "cross-site",
+//     "same-site" or anything else is refused, whatever Origin says. (Go's
+//     http.CrossOriginProtection lets a trusted Origin override a
+//     "cross-site"; the contract does not.) The Lambda adapter splits a
+//     header on commas, so "same-origin, cross-site" arrives as two values:
+//     refused.
+//   - without it, Origin decides: none (not a browser, e.g. curl) is allowed;
+//     exactly one that is the request's host (any scheme) or siteOrigin is
+//     allowed; anything else, "null" included, is refused.
+func SameSite(r *http.Request, siteOrigin string) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	if fetch, ok := r.Header["Sec-Fetch-Site"]; ok {
+		return len(fetch) == 1 && (fetch[0] == "same-origin" || fetch[0] == "none")
+	}
+	origin, ok := r.Header["Origin"]
+	if !ok {
+		return true
+	}
+	if len(origin) != 1 || !isOrigin(origin[0]) {
+		return false
+	}
+	if siteOrigin != "" && origin[0] == siteOrigin {
+		return true
+	}
+	u, _ := url.Parse(origin[0])
+	return u.Host == r.Host
+}
+
+// isOrigin reports whether s is a serialized web origin:
+// http(s)://host[:port], nothing after it.
+func isOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.User == nil && u.Path == "" && u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery &&
+		s == u.Scheme+"://"+u.Host
 }
 
 // ExactRoute reports whether route (a ServeMux pattern with a method) is the

@@ -7,11 +7,28 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 type prefs struct {
-	Theme *string `json:"theme"`
-	Days  *int    `json:"maxAgeDays"`
+	Theme  *string           `json:"theme"`
+	Days   *int              `json:"maxAgeDays"`
+	Owner  *owner            `json:"owner"`
+	Owners []owner           `json:"owners"`
+	Tags   map[string]string `json:"tags"`
+	Extra  any               `json:"extra"`
+	When   *time.Time        `json:"when"`
+	Note   string
+	Secret string `json:"-"`
+	embedded
+}
+
+type owner struct {
+	Name string `json:"name"`
+}
+
+type embedded struct {
+	Since int `json:"since"`
 }
 
 func TestDecodeJSON(t *testing.T) {
@@ -43,6 +60,34 @@ func TestDecodeJSON(t *testing.T) {
 		{"wrong type", "application/json", `{"maxAgeDays":"ten"}`, 400, "invalid_json"},
 		{"fraction", "application/json", `{"maxAgeDays":1.5}`, 400, "invalid_json"},
 		{"overflow", "application/json", `{"maxAgeDays":1e40}`, 400, "invalid_json"},
+		{"no body, no content type", "", ``, 400, "invalid_json"},
+		{"no body, text/plain", "text/plain", ``, 400, "invalid_json"},
+		{"only whitespace, no content type", "", " \r\n\t ", 400, "invalid_json"},
+		{"only whitespace, latin1", "application/json; charset=latin1", "\n", 400, "invalid_json"},
+		{"form feed alone is a body", "", "\f", 415, "unsupported_media_type"},
+		{"16 KiB of whitespace, text/plain", "text/plain", strings.Repeat(" ", MaxBodyBytes), 400, "invalid_json"},
+		{"past 16 KiB of whitespace, text/plain", "text/plain", strings.Repeat(" ", MaxBodyBytes+1), 415, "unsupported_media_type"},
+		{"past 16 KiB of whitespace", "application/json", strings.Repeat(" ", MaxBodyBytes+1), 413, "payload_too_large"},
+		{"repeated key", "application/json", `{"theme":"dark","theme":"light"}`, 400, "invalid_json"},
+		{"repeated key, same value", "application/json", `{"theme":"dark","theme":"dark"}`, 400, "invalid_json"},
+		{"key in upper case", "application/json", `{"THEME":"dark"}`, 400, "invalid_json"},
+		{"key in mixed case", "application/json", `{"maxagedays":3}`, 400, "invalid_json"},
+		{"repeated key inside a map", "application/json", `{"tags":{"a":"1","a":"2"}}`, 400, "invalid_json"},
+		{"case inside a nested object", "application/json", `{"owner":{"Name":"x"}}`, 400, "invalid_json"},
+		{"repeated key in an array of objects", "application/json", `{"owners":[{"name":"x"},{"name":"y","name":"z"}]}`, 400, "invalid_json"},
+		{"case in an array of objects", "application/json", `{"owners":[{"name":"x"},{"NAME":"y"}]}`, 400, "invalid_json"},
+		{"repeated key in a free value", "application/json", `{"extra":[{"k":1,"k":2}]}`, 400, "invalid_json"},
+		{"free value keeps any case", "application/json", `{"extra":{"K":1,"k":2}}`, 0, ""},
+		{"map keys keep their case", "application/json", `{"tags":{"A":"1","a":"2"}}`, 0, ""},
+		{"nested ok", "application/json", `{"owner":{"name":"x"},"owners":[{"name":"y"}],"tags":{"a":"b"}}`, 0, ""},
+		{"embedded field", "application/json", `{"since":3}`, 0, ""},
+		{"embedded field in upper case", "application/json", `{"SINCE":3}`, 400, "invalid_json"},
+		{"untagged field by its Go name", "application/json", `{"Note":"n"}`, 0, ""},
+		{"untagged field in lower case", "application/json", `{"note":"n"}`, 400, "invalid_json"},
+		{"skipped field", "application/json", `{"Secret":"s"}`, 400, "invalid_json"},
+		{"self-decoding value", "application/json", `{"when":"2026-01-02T03:04:05Z"}`, 0, ""},
+		{"malformed after a key", "application/json", `{"theme" "dark"}`, 400, "invalid_json"},
+		{"key that is not a string", "application/json", `{1:2}`, 400, "invalid_json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,24 +180,48 @@ func TestStoreUnavailable(t *testing.T) {
 	}
 }
 
+// TestCrossOriginRefusal checks the contract's "Cross-site requests":
+// Sec-Fetch-Site, where present, alone decides (exactly one value,
+// same-origin or none); without it, Origin decides (the host or
+// SITE_ORIGIN; "null" and anything else refused); safe methods always pass.
 func TestCrossOriginRefusal(t *testing.T) {
 	h := newAPI(t, "https://site.example")
+	one := func(v string) []string { return []string{v} }
 	tests := []struct {
 		name, method string
-		headers      map[string]string
+		fetch        []string // Sec-Fetch-Site values; nil: absent
+		origin       []string // Origin values; nil: absent
 		status       int
 	}{
-		{"same-origin fetch", "PUT", map[string]string{"Sec-Fetch-Site": "same-origin"}, 204},
-		{"user typed (none)", "PUT", map[string]string{"Sec-Fetch-Site": "none"}, 204},
-		{"cross-site", "PUT", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
-		{"same-site", "PUT", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
-		{"cross-site delete", "DELETE", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
-		{"cross-site GET is safe", "GET", map[string]string{"Sec-Fetch-Site": "cross-site"}, 200},
-		{"origin matches host", "PUT", map[string]string{"Origin": "http://example.com"}, 204},
-		{"origin foreign", "PUT", map[string]string{"Origin": "https://evil.example"}, 403},
-		{"origin null", "PUT", map[string]string{"Origin": "null"}, 403},
-		{"trusted SITE_ORIGIN", "PUT", map[string]string{"Origin": "https://site.example", "Sec-Fetch-Site": "cross-site"}, 204},
-		{"no browser headers (curl)", "PUT", nil, 204},
+		{"same-origin fetch", "PUT", one("same-origin"), nil, 204},
+		{"user typed (none)", "PUT", one("none"), nil, 204},
+		{"cross-site", "PUT", one("cross-site"), nil, 403},
+		{"same-site", "PUT", one("same-site"), nil, 403},
+		{"cross-site delete", "DELETE", one("cross-site"), nil, 403},
+		{"cross-site post", "POST", one("cross-site"), nil, 403},
+		{"cross-site patch", "PATCH", one("cross-site"), nil, 403},
+		{"cross-site GET is safe", "GET", one("cross-site"), one("https://evil.example"), 200},
+		{"origin matches host", "PUT", nil, one("http://example.com"), 204},
+		{"origin matches host over https", "PUT", nil, one("https://example.com"), 204},
+		{"origin on another port", "PUT", nil, one("http://example.com:8080"), 403},
+		{"origin foreign", "PUT", nil, one("https://evil.example"), 403},
+		{"origin null", "PUT", nil, one("null"), 403},
+		{"origin empty", "PUT", nil, one(""), 403},
+		{"origin with a path", "PUT", nil, one("https://site.example/x"), 403},
+		{"origin SITE_ORIGIN", "PUT", nil, one("https://site.example"), 204},
+		{"origin SITE_ORIGIN with a trailing slash", "PUT", nil, one("https://site.example/"), 403},
+		{"two origins", "PUT", nil, []string{"https://site.example", "https://evil.example"}, 403},
+		{"cross-site with SITE_ORIGIN", "PUT", one("cross-site"), one("https://site.example"), 403},
+		{"same-site with SITE_ORIGIN", "PUT", one("same-site"), one("https://site.example"), 403},
+		{"cross-site with the host's origin", "PUT", one("cross-site"), one("http://example.com"), 403},
+		{"same-origin with a foreign origin", "PUT", one("same-origin"), one("https://evil.example"), 204},
+		{"split by the adapter", "PUT", []string{"same-origin", "cross-site"}, one("http://example.com"), 403},
+		{"split, allowed values only", "PUT", []string{"same-origin", "none"}, nil, 403},
+		{"one value with a comma", "PUT", one("same-origin, cross-site"), nil, 403},
+		{"present but empty", "PUT", one(""), one("http://example.com"), 403},
+		{"wrong case", "PUT", one("Same-Origin"), nil, 403},
+		{"unknown value", "PUT", one("same-party"), nil, 403},
+		{"no browser headers (curl)", "PUT", nil, nil, 204},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,23 +230,80 @@ func TestCrossOriginRefusal(t *testing.T) {
 				path = "/api/things/1"
 			}
 			r := httptest.NewRequest(tt.method, path, nil) // Host: example.com
-			for k, v := range tt.headers {
-				r.Header.Set(k, v)
+			if tt.fetch != nil {
+				r.Header["Sec-Fetch-Site"] = tt.fetch
+			}
+			if tt.origin != nil {
+				r.Header["Origin"] = tt.origin
+			}
+			ran := false
+			inner := http.NewServeMux()
+			for _, m := range []string{"PUT", "POST", "PATCH", "GET"} {
+				inner.HandleFunc(m+" /api/thing", func(w http.ResponseWriter, r *http.Request) { ran = true; NoContent(w) })
+			}
+			inner.HandleFunc("DELETE /api/things/{id}", func(w http.ResponseWriter, r *http.Request) { ran = true; NoContent(w) })
+			api, err := API(inner, "https://site.example")
+			if err != nil {
+				t.Fatal(err)
 			}
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			if w.Code != tt.status {
-				t.Fatalf("status = %d %s, want %d", w.Code, w.Body, tt.status)
+			api.ServeHTTP(w, r)
+			want := tt.status
+			if want == 200 {
+				want = 204 // the inner mux answers 204 to GET too
 			}
-			if tt.status == 403 && !strings.Contains(w.Body.String(), `"cross_origin_request"`) {
+			if w.Code != want || ran != (want != 403) {
+				t.Fatalf("status = %d %s, handler ran %v; want %d", w.Code, w.Body, ran, want)
+			}
+			if want == 403 && !strings.Contains(w.Body.String(), `"cross_origin_request"`) {
 				t.Fatalf("body = %s", w.Body)
 			}
 		})
 	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("PUT", "/api/thing", nil)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	h.ServeHTTP(w, r)
+	if w.Code != 403 {
+		t.Errorf("newAPI's handler let a cross-site PUT through: %d", w.Code)
+	}
 }
 
 func TestAPIRejectsBadSiteOrigin(t *testing.T) {
-	if _, err := API(http.NewServeMux(), "not an origin"); err == nil {
-		t.Fatal("bad SITE_ORIGIN accepted")
+	for _, bad := range []string{"not an origin", "https://", "ftp://site.example", "https://site.example/path",
+		"https://site.example?q", "https://user@site.example", "site.example", "https://site.example#f", "null"} {
+		if _, err := API(http.NewServeMux(), bad); err == nil {
+			t.Errorf("bad SITE_ORIGIN %q accepted", bad)
+		}
+	}
+	for _, good := range []string{"https://site.example", "http://127.0.0.1:3000", "https://d1234.cloudfront.net"} {
+		if _, err := API(http.NewServeMux(), good); err != nil {
+			t.Errorf("SITE_ORIGIN %q refused: %v", good, err)
+		}
+	}
+}
+
+// TestDecodeJSONMessages checks that a refused key is named, with the
+// spelling it needs when only the case is wrong.
+func TestDecodeJSONMessages(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"theme":"a","theme":"b"}`:     `The key "theme" is given twice`,
+		`{"THEME":"dark"}`:              `keys are case-sensitive: write "theme"`,
+		`{"owner":{"NAME":"x"}}`:        `write "name"`,
+		`{"colour":"red"}`:              `unknown field "colour"`,
+		`{"owner":{"colour":"red"}}`:    `unknown field "colour"`,
+		`{"tags":{"k":"1","k":"2"}}`:    `The key "k" is given twice`,
+		`{"theme":"dark"`:               `not well-formed`,
+		`{"owners":[{"name":"x"}`:       `not well-formed`,
+		`{"theme":"dark","maxAgeDays":`: `not well-formed`,
+	} {
+		r := httptest.NewRequest("PUT", "/api/preferences", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		var dst prefs
+		err := DecodeJSON(r, &dst)
+		var we *Error
+		if !errors.As(err, &we) || we.Status != 400 || we.Code != "invalid_json" || !strings.Contains(we.Message, want) {
+			t.Errorf("%s: %v; want 400 invalid_json saying %q", body, err, want)
+		}
 	}
 }

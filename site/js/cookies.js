@@ -1,10 +1,16 @@
 // cookies.js: the four cookie demos of cookies.html.
 import { api } from "./api.js";
-import { applyPreferences, readCookies, currentPreferences } from "./theme.js";
+import { applyPreferences, readCookies, currentPreferences, heldName, isCookieOf, HOST_PREFIX } from "./theme.js";
 import { byId, el, byteLength, showOK, showError, clearFeedback, busy } from "./ui.js";
 
-/** Cookies the API sets itself; PUT/DELETE /api/cookies/{name} refuses them. */
-const RESERVED = new Set(["session", "__Host-session", "signed_session", "theme", "language", "visits"]);
+/** The cookies the API sets itself, by their plain names. */
+const MANAGED = ["session", "signed_session", "theme", "language", "visits"];
+
+/**
+ * Cookies the API sets itself, in both forms (plain, and __Host- as with
+ * COOKIE_SECURE=true); PUT/DELETE /api/cookies/{name} refuses them.
+ */
+const RESERVED = new Set(MANAGED.flatMap((n) => [n, HOST_PREFIX + n]));
 
 /** The session cookie's names; the server redacts its value. */
 const SESSION_NAMES = new Set(["session", "__Host-session"]);
@@ -28,7 +34,7 @@ const prefsFeedback = byId("prefs-feedback");
 /** Shows the preference cookies as document.cookie has them now. */
 function showPreferenceCookies() {
   const view = byId("prefs-cookie-view");
-  const shown = readCookies().filter((c) => c.name === "theme" || c.name === "language");
+  const shown = readCookies().filter((c) => isCookieOf(c.name, "theme") || isCookieOf(c.name, "language"));
   view.textContent = shown.length ? shown.map((c) => `${c.name}=${c.value}`).join("; ") : "(no theme or language cookie: defaults apply)";
 }
 
@@ -105,8 +111,15 @@ async function forgeVisits() {
     showError(visitsFeedback, { status: 0, error: { code: "invalid_number", message: "Type a whole number of 0 or more." } });
     return;
   }
-  const secure = location.protocol === "https:" ? "; Secure" : "";
-  document.cookie = `visits=${raw}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
+  // Write the visits cookie under the name the browser holds it (the page
+  // counted a visit when it loaded); with none, count one first to learn it.
+  let name = heldName("visits");
+  if (name === null) {
+    if (await countVisit() === null) return;
+    name = heldName("visits") || "visits";
+  }
+  const secure = location.protocol === "https:" || name.startsWith(HOST_PREFIX) ? "; Secure" : "";
+  document.cookie = `${name}=${raw}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
   const n = await countVisit();
   if (n !== null) {
     showOK(visitsFeedback, `This page wrote visits=${raw} itself. The server read it, added one and answered ${n}: it has no way to know the number was made up.`);
@@ -344,11 +357,29 @@ function flipOneCharacter(value) {
   return value.slice(0, i) + c + value.slice(i + 1);
 }
 
-/** Writes (or with value "" removes) this page's own path-specific copy. */
-function writeTamperCookie(value) {
-  const secure = location.protocol === "https:" ? "; Secure" : "";
+/**
+ * Writes (or with value "" removes) this page's own copy of the signed
+ * cookie called name: path-specific for signed_session; at Path=/ for
+ * __Host-signed_session, which may have no other path.
+ */
+function writeTamperCookie(name, value) {
+  const host = name.startsWith(HOST_PREFIX);
+  const secure = location.protocol === "https:" || host ? "; Secure" : "";
   const life = value === "" ? "; Max-Age=0" : "";
-  document.cookie = `signed_session=${value}; Path=${TAMPER_PATH}; SameSite=Strict${life}${secure}`;
+  document.cookie = `${name}=${value}; Path=${host ? "/" : TAMPER_PATH}; SameSite=Strict${life}${secure}`;
+}
+
+/**
+ * The name under which the server receives the signed cookie (it is
+ * HttpOnly, so document.cookie cannot tell): signed_session, or
+ * __Host-signed_session when the API runs with COOKIE_SECURE=true.
+ */
+async function signedCookieName() {
+  const res = await api("GET", "/api/cookies");
+  const names = res.error ? [] : (res.body.cookies || []).map((c) => c.name);
+  if (names.includes(HOST_PREFIX + "signed_session")) return HOST_PREFIX + "signed_session";
+  if (names.includes("signed_session")) return "signed_session";
+  return location.protocol === "https:" ? HOST_PREFIX + "signed_session" : "signed_session";
 }
 
 /** Shows the tamper steps as a list in the live region. */
@@ -365,8 +396,21 @@ async function sendTampered() {
   }
   delete tamperFeedback.dataset.code;
   const steps = [];
-  writeTamperCookie(value);
-  steps.push(`This page stored its own signed_session with Path=${TAMPER_PATH}. For that URL the browser now sends it before the real one.`);
+  const name = await signedCookieName();
+  if (name.startsWith(HOST_PREFIX)) {
+    // A __Host- cookie lives at Path=/ only, and the real one is HttpOnly,
+    // which page scripts may not overwrite: delete it through the API first.
+    const del = await api("DELETE", "/api/signed-session");
+    if (del.error) {
+      showError(tamperFeedback, del);
+      return;
+    }
+    writeTamperCookie(name, value);
+    steps.push(`A ${name} cookie may only have Path=/, and the real one is HttpOnly, so this page cannot store a copy beside it. It asked the server to delete the real one, then stored its own ${name} with your value.`);
+  } else {
+    writeTamperCookie(name, value);
+    steps.push(`This page stored its own ${name} with Path=${TAMPER_PATH}. For that URL the browser now sends it before the real one.`);
+  }
   let refused = false;
   let state = "info";
   try {
@@ -383,9 +427,9 @@ async function sendTampered() {
       steps.push("The server accepted it: the signature still matches, so the value was not changed. Edit a character and send again.");
     }
   } finally {
-    writeTamperCookie("");
+    writeTamperCookie(name, "");
   }
-  steps.push(`This page removed its own copy (Path=${TAMPER_PATH}, Max-Age=0).`);
+  steps.push(`This page removed its own copy (Path=${name.startsWith(HOST_PREFIX) ? "/" : TAMPER_PATH}, Max-Age=0).`);
   const after = await api("GET", "/api/signed-session");
   if (after.error) {
     state = "error";
@@ -393,7 +437,7 @@ async function sendTampered() {
   } else {
     renderSigned(after.body);
     if (refused && !after.body.cookie) {
-      steps.push("Read again: no signed cookie is left. With its refusal the server also expired the real one (Set-Cookie: signed_session=; Max-Age=0), so forged data never lingers.");
+      steps.push(`Read again: no signed cookie is left. With its refusal the server also expired the cookie (Set-Cookie: ${name}=; Max-Age=0), so forged data never lingers.`);
     } else if (refused) {
       state = "error";
       steps.push("Read again: the original signed cookie is still there; the server refused the forgery but did not expire the cookie.");

@@ -1,5 +1,8 @@
 // theme.js: applies the `theme` and `language` cookies to the page.
 //
+// With COOKIE_SECURE=true the API names them `__Host-theme` and
+// `__Host-language`; this module reads whichever form the browser holds.
+//
 // Every page loads this module. It reads document.cookie (the preference
 // cookies are not HttpOnly, on purpose, so that pages can read them), sets
 // data-theme and lang on <html>, and translates the few strings marked with
@@ -65,9 +68,36 @@ export function readCookies() {
   }).filter((c) => c.name !== "" || c.value !== "");
 }
 
-/** Returns the value of the first cookie called name, or null. */
-export function cookieValue(name) {
-  const c = readCookies().find((x) => x.name === name);
+/**
+ * The prefix the API gives every cookie's name when it runs with
+ * COOKIE_SECURE=true (in AWS): __Host-theme, __Host-visits, ... Locally,
+ * over plain HTTP, the names are unprefixed.
+ */
+export const HOST_PREFIX = "__Host-";
+
+/** Whether name is the API's cookie plain, in either form (plain or __Host-). */
+export function isCookieOf(name, plain) {
+  return name === plain || name === HOST_PREFIX + plain;
+}
+
+/**
+ * Returns the name under which the browser holds the API's cookie plain:
+ * the __Host- form when it has that one, else the plain form when it has
+ * that, else null.
+ */
+export function heldName(plain) {
+  const names = readCookies().map((c) => c.name);
+  if (names.includes(HOST_PREFIX + plain)) return HOST_PREFIX + plain;
+  return names.includes(plain) ? plain : null;
+}
+
+/**
+ * Returns the value of the API's cookie plain under whichever name the
+ * browser holds (the __Host- one first), or null.
+ */
+export function cookieValue(plain) {
+  const name = heldName(plain);
+  const c = name === null ? undefined : readCookies().find((x) => x.name === name);
   return c ? c.value : null;
 }
 

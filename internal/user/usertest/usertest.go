@@ -27,7 +27,7 @@ func Run(t *testing.T, newStores NewStores) {
 	t.Run("CreateGet", func(t *testing.T) { t.Parallel(); testCreateGet(t, newStores) })
 	t.Run("Throttle", func(t *testing.T) { t.Parallel(); testThrottle(t, newStores) })
 	t.Run("ThrottleBesideAccount", func(t *testing.T) { t.Parallel(); testBesideAccount(t, newStores) })
-	t.Run("ConcurrentFailures", func(t *testing.T) { t.Parallel(); testConcurrentFailures(t, newStores) })
+	t.Run("ConcurrentAttempts", func(t *testing.T) { t.Parallel(); testConcurrentAttempts(t, newStores) })
 	t.Run("ConcurrentCreates", func(t *testing.T) { t.Parallel(); testConcurrentCreates(t, newStores) })
 }
 
@@ -80,117 +80,135 @@ func testCreateGet(t *testing.T, newStores NewStores) {
 
 // throttleStep is one call on the throttle and what it must give.
 type throttleStep struct {
-	op        string        // "record", "failures" or "reset"
+	op        string        // "count" or "clear"
 	at        time.Duration // after the suite's start
+	allowed   bool
 	wantCount int
-	wantEnds  time.Duration // window end after start; ignored when wantCount is 0
+	wantEnds  time.Duration // window end after start
 }
 
 func testThrottle(t *testing.T, newStores NewStores) {
 	_, th := newStores(t)
 	name, now, ctx := newUsername("gina"), start(), t.Context()
+	limit := user.Limit{Max: 3, Window: window}
 	steps := []throttleStep{
-		{"failures", 0, 0, 0},
-		{"record", 0, 1, window},
-		{"record", time.Minute, 2, window},
-		{"failures", 2 * time.Minute, 2, window},
-		{"record", window - time.Millisecond, 3, window},
-		{"failures", window - time.Millisecond, 3, window},
-		{"failures", window, 0, 0}, // the window has ended, counter item or not
-		{"record", window, 1, 2 * window},
-		{"record", window + time.Second, 2, 2 * window},
-		{"reset", window + time.Second, 0, 0},
-		{"failures", window + time.Second, 0, 0},
-		{"reset", window + time.Second, 0, 0}, // nothing to forget: no error
-		{"record", window + 2*time.Second, 1, 2*window + 2*time.Second},
+		{"count", 0, true, 1, window}, // the window starts at the first attempt
+		{"count", time.Minute, true, 2, window},
+		{"count", 2 * time.Minute, true, 3, window},
+		{"count", 2 * time.Minute, false, 3, window}, // full: refused, nothing written
+		{"count", window - time.Millisecond, false, 3, window},
+		{"count", window, true, 1, 2 * window}, // ended, counter still stored: a new window
+		{"count", window + time.Second, true, 2, 2 * window},
+		{"clear", window + time.Second, false, 0, 0},
+		{"clear", window + time.Second, false, 0, 0}, // nothing to forget: no error
+		{"count", window + 2*time.Second, true, 1, 2*window + 2*time.Second},
+		{"count", window + 3*time.Second, true, 2, 2*window + 2*time.Second},
+		{"count", window + 4*time.Second, true, 3, 2*window + 2*time.Second},
+		{"count", 2*window + time.Second, false, 3, 2*window + 2*time.Second},
+		{"count", 2*window + 2*time.Second, true, 1, 3*window + 2*time.Second},
 	}
 	for i, st := range steps {
-		at := now.Add(st.at)
-		var count int
-		var ends time.Time
-		var err error
-		switch st.op {
-		case "record":
-			count, ends, err = th.RecordFailure(ctx, name, at, window)
-		case "failures":
-			count, ends, err = th.Failures(ctx, name, at)
-		case "reset":
-			err = th.Reset(ctx, name)
-		}
-		if err != nil {
-			t.Fatalf("step %d (%s): %v", i, st.op, err)
-		}
-		if st.op == "reset" {
+		if st.op == "clear" {
+			if err := th.Clear(ctx, name); err != nil {
+				t.Fatalf("step %d (clear): %v", i, err)
+			}
 			continue
 		}
-		if count != st.wantCount || (count > 0 && !ends.Equal(now.Add(st.wantEnds))) {
-			t.Errorf("step %d (%s at +%v): count %d, window ends %v; want %d and +%v",
-				i, st.op, st.at, count, ends, st.wantCount, st.wantEnds)
+		got, err := th.CountAttempt(ctx, name, now.Add(st.at), limit)
+		if err != nil {
+			t.Fatalf("step %d (count): %v", i, err)
 		}
-		if count == 0 && !ends.IsZero() {
-			t.Errorf("step %d (%s): no failures but a window end %v", i, st.op, ends)
+		want := user.Attempt{Allowed: st.allowed, Count: st.wantCount, WindowEnds: now.Add(st.wantEnds)}
+		if got.Allowed != want.Allowed || got.Count != want.Count || !got.WindowEnds.Equal(want.WindowEnds) {
+			t.Errorf("step %d (count at +%v) = %+v; want %+v", i, st.at, got, want)
 		}
 	}
-	if c, _, err := th.Failures(ctx, newUsername("other"), now); err != nil || c != 0 {
-		t.Errorf("another username: count %d, err %v", c, err)
+	other, err := th.CountAttempt(ctx, newUsername("other"), now.Add(window+time.Second), limit)
+	if err != nil || !other.Allowed || other.Count != 1 {
+		t.Errorf("another username: %+v, %v; want its own first attempt", other, err)
+	}
+	for _, bad := range []user.Limit{{Max: 0, Window: window}, {Max: 3}, {Max: 3, Window: -time.Second}} {
+		if _, err := th.CountAttempt(ctx, name, now, bad); err == nil {
+			t.Errorf("CountAttempt with limit %+v: no error", bad)
+		}
 	}
 }
 
 // testBesideAccount checks that counters and accounts of one name live side
-// by side: recording and resetting failures leaves the account alone.
+// by side: counting and clearing attempts leaves the account alone.
 func testBesideAccount(t *testing.T, newStores NewStores) {
 	s, th := newStores(t)
 	ctx, u, now := t.Context(), newUser("hank"), start()
+	limit := user.Limit{Max: 2, Window: window}
 	if err := s.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := th.RecordFailure(ctx, u.Username, now, window); err != nil {
+	if _, err := th.CountAttempt(ctx, u.Username, now, limit); err != nil {
 		t.Fatal(err)
 	}
 	if got, found, err := s.GetUser(ctx, u.Username); err != nil || !found || !sameUser(got, u) {
-		t.Errorf("account after a failure: %+v %v %v", got, found, err)
+		t.Errorf("account after an attempt: %+v %v %v", got, found, err)
 	}
-	if err := th.Reset(ctx, u.Username); err != nil {
+	if err := th.Clear(ctx, u.Username); err != nil {
 		t.Fatal(err)
 	}
 	if _, found, err := s.GetUser(ctx, u.Username); err != nil || !found {
-		t.Errorf("account after Reset: found %v, err %v", found, err)
+		t.Errorf("account after Clear: found %v, err %v", found, err)
 	}
-	if c, _, _ := th.Failures(ctx, u.Username, now); c != 0 {
-		t.Errorf("count after Reset: %d", c)
+	if a, _ := th.CountAttempt(ctx, u.Username, now, limit); !a.Allowed || a.Count != 1 {
+		t.Errorf("first attempt after Clear: %+v", a)
 	}
 }
 
-// testConcurrentFailures checks that concurrent failures are all counted,
-// each seeing its own count, in one window.
-func testConcurrentFailures(t *testing.T, newStores NewStores) {
+// ConcurrentAttempts is how many attempts the concurrency tests send at
+// once for one username; the limit lets 5 of them through.
+const ConcurrentAttempts = 40
+
+// testConcurrentAttempts checks that of ConcurrentAttempts attempts sent at
+// once for one username exactly Limit.Max are allowed, each seeing its own
+// count, in one window, and the rest refused: with no counter stored, and
+// with a counter whose window has ended still stored (the second write).
+func testConcurrentAttempts(t *testing.T, newStores NewStores) {
 	_, th := newStores(t)
-	name, now, ctx := newUsername("ivy"), start(), t.Context()
-	const n = 50
-	counts := make([]int, n)
-	ends := make([]time.Time, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { counts[i], ends[i], errs[i] = th.RecordFailure(ctx, name, now, window) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("goroutine %d: %v", i, err)
+	limit := user.Limit{Max: 5, Window: window}
+	for _, stale := range []bool{false, true} {
+		name, now, ctx := newUsername("ivy"), start(), t.Context()
+		if stale {
+			for range limit.Max {
+				if _, err := th.CountAttempt(ctx, name, now.Add(-window-time.Second), limit); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
-		if !ends[i].Equal(now.Add(window)) {
-			t.Errorf("goroutine %d: window ends %v, want %v", i, ends[i], now.Add(window))
+		got := make([]user.Attempt, ConcurrentAttempts)
+		errs := make([]error, ConcurrentAttempts)
+		var wg sync.WaitGroup
+		for i := range got {
+			wg.Go(func() { got[i], errs[i] = th.CountAttempt(ctx, name, now, limit) })
 		}
-	}
-	slices.Sort(counts)
-	for i, c := range counts {
-		if c != i+1 {
-			t.Fatalf("counts seen %v, want each of 1..%d once", counts, n)
+		wg.Wait()
+		var counts []int
+		for i, a := range got {
+			if errs[i] != nil {
+				t.Fatalf("stale %v, goroutine %d: %v", stale, i, errs[i])
+			}
+			if !a.WindowEnds.Equal(now.Add(window)) {
+				t.Errorf("stale %v, goroutine %d: window ends %v, want %v", stale, i, a.WindowEnds, now.Add(window))
+			}
+			if a.Allowed {
+				counts = append(counts, a.Count)
+			} else if a.Count != limit.Max {
+				t.Errorf("stale %v: a refused attempt says count %d, want %d", stale, a.Count, limit.Max)
+			}
 		}
-	}
-	if c, _, _ := th.Failures(ctx, name, now); c != n {
-		t.Errorf("Failures = %d, want %d", c, n)
+		slices.Sort(counts)
+		if !slices.Equal(counts, []int{1, 2, 3, 4, 5}) {
+			t.Errorf("stale %v: allowed attempts saw counts %v, want each of 1..5 once (%d refused)",
+				stale, counts, ConcurrentAttempts-len(counts))
+		}
+		if a, err := th.CountAttempt(ctx, name, now.Add(time.Second), limit); err != nil || a.Allowed {
+			t.Errorf("stale %v: one more attempt after them = %+v, %v; want refused", stale, a, err)
+		}
 	}
 }
 
