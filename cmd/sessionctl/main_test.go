@@ -21,7 +21,7 @@ func TestListAndRevoke(t *testing.T) {
 	store := env.Store()
 	now := time.Now()
 	rec := func(key, user string) session.Record {
-		return session.Record{Key: key, Username: user, Cart: map[string]int{}, CreatedAt: now, LastSeenAt: now, UserAgent: "Firefox\x1b[2J",
+		return session.Record{Key: key, Username: user, CreatedAt: now, LastSeenAt: now, UserAgent: "Firefox\x1b[2J",
 			IdleWindow: time.Hour, IdleDeadline: now.Add(time.Hour), AbsoluteDeadline: now.Add(2 * time.Hour)}
 	}
 	for _, r := range []session.Record{rec(strings.Repeat("a", 64), "alice"), rec(strings.Repeat("b", 64), "alice"), rec(strings.Repeat("c", 64), "bob")} {

@@ -21,6 +21,7 @@ FUZZMINIMIZETIME ?= 5s
 # package:FuzzTarget, in the order they run.
 FUZZ_TARGETS := \
 	./internal/session:FuzzCodecDecode \
+	./internal/session:FuzzApply \
 	./internal/cookies:FuzzCookieName \
 	./internal/cookies:FuzzCookieValue \
 	./internal/cookies:FuzzSignedSession \

@@ -92,7 +92,7 @@ func (h *handlers) login(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"user": userView{name}, "session": session.NewView(s.Record, true)})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"user": userView{name}, "session": h.Sessions.View(s.Record, true)})
 }
 
 // checkAttempt checks pw for name under the password limit shared by every
@@ -149,17 +149,16 @@ func (h *handlers) checkPassword(r *http.Request, name, pw string) (bool, error)
 }
 
 // startAuthenticated ends the caller's current session, if any, and starts
-// a new one under a fresh ID (fixation defence), carrying over the cart of
-// an anonymous session or of one of the same user.
+// a new one under a fresh ID (fixation defence), carrying over the data
+// (cart, idempotency keys) of an anonymous session or of one of the same
+// user.
 func (h *handlers) startAuthenticated(w http.ResponseWriter, r *http.Request, name string, remember bool) (*session.Session, error) {
 	old, err := h.Sessions.Load(w, r)
 	if err != nil {
 		return nil, err
 	}
-	opts := session.StartOptions{Username: name, Remember: remember, Cart: map[string]int{}}
-	if old != nil && (old.Username == "" || old.Username == name) {
-		opts.Cart = old.Cart
-	}
+	opts := session.StartOptions{Username: name, Remember: remember, Authenticated: true}
+	opts.DropData = old != nil && old.Username != "" && old.Username != name
 	return h.Sessions.Renew(w, r, old, opts)
 }
 
@@ -192,7 +191,7 @@ func (h *handlers) current(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := map[string]any{"authenticated": false, "user": nil, "session": nil}
 	if s != nil {
-		resp["session"] = session.NewView(s.Record, true)
+		resp["session"] = h.Sessions.View(s.Record, true)
 		if s.Username != "" {
 			resp["authenticated"], resp["user"] = true, userView{s.Username}
 		}
@@ -220,7 +219,7 @@ func (h *handlers) list(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	recs, err := h.Sessions.Store().ListByUser(r.Context(), s.Username, h.Sessions.Now())
+	recs, err := h.Sessions.List(r.Context(), s.Username)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -230,7 +229,7 @@ func (h *handlers) list(w http.ResponseWriter, r *http.Request) {
 		if rec.Key == s.Key {
 			rec = s.Record // this request's own view is the freshest
 		}
-		views = append(views, session.NewView(rec, rec.Key == s.Key))
+		views = append(views, h.Sessions.View(rec, rec.Key == s.Key))
 	}
 	sortViews(views)
 	web.WriteJSON(w, http.StatusOK, map[string]any{"sessions": views})
@@ -274,7 +273,7 @@ func (h *handlers) revokeOthers(w http.ResponseWriter, r *http.Request) {
 // revokeWhere deletes the live sessions of s's user that match, and
 // answers how many it deleted.
 func (h *handlers) revokeWhere(r *http.Request, s *session.Session, match func(session.Record) bool) (int, error) {
-	ended, err := session.RevokeWhere(r.Context(), h.Sessions.Store(), s.Username, h.Sessions.Now(), match)
+	ended, err := h.Sessions.RevokeWhere(r.Context(), s.Username, match)
 	for _, rec := range ended {
 		web.Logger(r.Context()).Info("session revoked", "session", session.PublicID(rec.Key), "by", s.PublicID())
 	}

@@ -126,6 +126,7 @@ func sessionManager(ctx context.Context, getenv config.Getenv, o *Options, withU
 			return nil, config.Cookies{}, err
 		}
 	}
-	m, err := session.NewManager(session.Options{Store: o.Stores.Sessions, Keys: keys, Timeouts: timeouts, Secure: ck.Secure, Now: o.Now})
+	m, err := session.NewManager(session.Options{Store: o.Stores.Sessions, Keys: keys, Timeouts: timeouts, Secure: ck.Secure, Now: o.Now,
+		Logger: web.Logger, SetSessionID: web.SetSessionID})
 	return m, ck, err
 }

@@ -1,7 +1,10 @@
 // Package cart is the CartFunction: a fixed product catalogue and a cart
-// kept in the server-side session. Every change to a cart is one atomic,
-// conditional store call: no read-modify-write, so two tabs changing one
-// cart at once never lose an update.
+// kept in the server-side session's data (the map "cart", SKU → quantity).
+// The cart owns its name, limits and errors (lines.go) and changes the
+// data only through session.Manager.Change: every change is one atomic,
+// conditional store write, with no read first, so two tabs changing one
+// cart at once never lose an update, and a change sent again with its
+// Idempotency-Key (or retried by the store client) is applied once.
 package cart
 
 // Product is an item of the catalogue. Prices are in cents.

@@ -23,29 +23,16 @@ func Register(mux *http.ServeMux, sessions *session.Manager) {
 	mux.HandleFunc("DELETE /api/cart", h.clear)
 }
 
-var (
-	errUnknownProduct = web.Errorf(http.StatusNotFound, "unknown_product", "There is no product with that sku.")
-	errNotInCart      = web.Errorf(http.StatusNotFound, "not_in_cart", "That product is not in your cart.")
-	errCartFull       = web.Errorf(http.StatusBadRequest, "cart_full", "A cart holds at most 50 different products.")
-)
-
-func errQuantity(lo int) error {
-	return web.Errorf(http.StatusBadRequest, "invalid_quantity", "A quantity is a whole number from %d to %d, and a line holds at most %d.", lo, session.MaxQuantity, session.MaxQuantity)
-}
-
-// fail answers err: a *web.Error as it is, a store outcome as its contract
-// error, anything else as the store being unavailable.
+// fail answers err: a *web.Error (the cart's refusals) as it is, a reused
+// idempotency key as 422, an invalid change as the bug it is (500), and
+// anything else as the store being unavailable.
 func fail(w http.ResponseWriter, r *http.Request, err error) {
 	var we *web.Error
 	switch {
-	case errors.As(err, &we):
+	case errors.As(err, &we), errors.Is(err, session.ErrInvalidChange):
 		web.WriteError(w, r, err)
-	case errors.Is(err, session.ErrQuantity):
-		web.WriteError(w, r, errQuantity(1))
-	case errors.Is(err, session.ErrCartFull):
-		web.WriteError(w, r, errCartFull)
-	case errors.Is(err, session.ErrNotInCart):
-		web.WriteError(w, r, errNotInCart)
+	case errors.Is(err, session.ErrKeyReused):
+		web.WriteError(w, r, web.ErrIdempotencyKeyReused)
 	default:
 		web.WriteError(w, r, web.Unavailable(err))
 	}
@@ -62,11 +49,11 @@ func (h *handlers) get(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	var quantities map[string]int
+	var data session.Data
 	if s != nil {
-		quantities = s.Cart
+		data = s.Data
 	}
-	web.WriteJSON(w, http.StatusOK, NewView(quantities))
+	web.WriteJSON(w, http.StatusOK, NewView(quantities(data)))
 }
 
 type addBody struct {
@@ -76,6 +63,11 @@ type addBody struct {
 
 // add adds to a line; the first add starts an anonymous session.
 func (h *handlers) add(w http.ResponseWriter, r *http.Request) {
+	idem, err := web.ReadIdempotency(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
 	var body addBody
 	if err := web.DecodeJSON(r, &body); err != nil {
 		fail(w, r, err)
@@ -89,27 +81,11 @@ func (h *handlers) add(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, errUnknownProduct)
 		return
 	}
-	if q := *body.Quantity; q < 1 || q > session.MaxQuantity {
+	if q := *body.Quantity; q < 1 || q > MaxQuantity {
 		fail(w, r, errQuantity(1))
 		return
 	}
-	sku, q := *body.SKU, *body.Quantity
-	quantities, found, err := h.change(w, r, func(key string) (map[string]int, bool, error) {
-		return h.sessions.Store().AddToCart(r.Context(), key, sku, q, h.sessions.Now())
-	})
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	if !found {
-		s, err := h.sessions.Start(w, r, session.StartOptions{Cart: map[string]int{sku: q}})
-		if err != nil {
-			fail(w, r, err)
-			return
-		}
-		quantities = s.Cart
-	}
-	web.WriteJSON(w, http.StatusOK, NewView(quantities))
+	h.change(w, r, idem, addLine(*body.SKU, *body.Quantity), true)
 }
 
 type setBody struct {
@@ -118,6 +94,11 @@ type setBody struct {
 
 // set sets a line's quantity; 0 removes it.
 func (h *handlers) set(w http.ResponseWriter, r *http.Request) {
+	idem, err := web.ReadIdempotency(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
 	var body setBody
 	if err := web.DecodeJSON(r, &body); err != nil {
 		fail(w, r, err)
@@ -132,67 +113,60 @@ func (h *handlers) set(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, errUnknownProduct)
 		return
 	}
-	if q := *body.Quantity; q < 0 || q > session.MaxQuantity {
+	if q := *body.Quantity; q < 0 || q > MaxQuantity {
 		fail(w, r, errQuantity(0))
 		return
 	}
-	h.setLine(w, r, sku, *body.Quantity)
+	h.change(w, r, idem, setLine(sku, *body.Quantity), false)
 }
 
 // remove takes a line out of the cart.
 func (h *handlers) remove(w http.ResponseWriter, r *http.Request) {
+	idem, err := web.ReadIdempotency(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
 	if _, ok := Lookup(r.PathValue("sku")); !ok {
 		fail(w, r, errNotInCart)
 		return
 	}
-	h.setLine(w, r, r.PathValue("sku"), 0)
+	h.change(w, r, idem, setLine(r.PathValue("sku"), 0), false)
 }
 
-func (h *handlers) setLine(w http.ResponseWriter, r *http.Request, sku string, q int) {
-	quantities, found, err := h.change(w, r, func(key string) (map[string]int, bool, error) {
-		return h.sessions.Store().SetCartQuantity(r.Context(), key, sku, q, h.sessions.Now())
-	})
+// change applies op to the request's session (one conditional store write,
+// no read) and answers the cart after it; for a replay, the cart as it is
+// now, marked Idempotent-Replayed. start begins a session when there is
+// none; otherwise a change without a session is not_in_cart.
+func (h *handlers) change(w http.ResponseWriter, r *http.Request, idem web.Idempotency, op session.Op, start bool) {
+	out, err := h.sessions.Change(w, r, session.Change{Ops: []session.Op{op}, Key: idem.Key, Fingerprint: idem.Fingerprint, Start: start})
 	switch {
 	case err != nil:
 		fail(w, r, err)
-	case !found:
+	case !out.Found:
 		fail(w, r, errNotInCart)
 	default:
-		web.WriteJSON(w, http.StatusOK, NewView(quantities))
+		if out.Replayed {
+			web.MarkReplayed(w)
+		}
+		web.WriteJSON(w, http.StatusOK, NewView(quantities(out.Data)))
 	}
 }
 
 // clear empties the cart: 204, with or without a session.
 func (h *handlers) clear(w http.ResponseWriter, r *http.Request) {
-	_, _, err := h.change(w, r, func(key string) (map[string]int, bool, error) {
-		found, err := h.sessions.Store().ClearCart(r.Context(), key, h.sessions.Now())
-		return nil, found, err
-	})
+	idem, err := web.ReadIdempotency(r)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
+	out, err := h.sessions.Change(w, r, session.Change{Ops: []session.Op{emptyCart()}, Key: idem.Key, Fingerprint: idem.Fingerprint})
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if out.Replayed {
+		web.MarkReplayed(w)
+	}
 	web.NoContent(w)
-}
-
-// change runs one atomic store call on the request's session, found by its
-// signed cookie without reading the store first. found is false when the
-// request has no live session (its stale cookie is then expired). A cookie
-// signed under an older key goes through Load first, which re-issues it.
-func (h *handlers) change(w http.ResponseWriter, r *http.Request, call func(key string) (map[string]int, bool, error)) (map[string]int, bool, error) {
-	key, reissue, ok := h.sessions.CookieKey(w, r)
-	if !ok {
-		return nil, false, nil
-	}
-	if reissue {
-		s, err := h.sessions.Load(w, r)
-		if err != nil || s == nil {
-			return nil, false, err
-		}
-	}
-	quantities, found, err := call(key)
-	if err == nil && !found {
-		h.sessions.Ended(w, r, key)
-	}
-	return quantities, found, err
 }

@@ -19,10 +19,10 @@ type View struct {
 
 // NewView shows quantities (sku → quantity) in catalogue order. A SKU that
 // is no longer in the catalogue is left out.
-func NewView(quantities map[string]int) View {
+func NewView(quantities map[string]int64) View {
 	v := View{Items: []Line{}, Currency: Currency}
 	for _, p := range Catalogue {
-		q := quantities[p.SKU]
+		q := int(quantities[p.SKU])
 		if q <= 0 {
 			continue
 		}

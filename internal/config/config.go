@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sessionlab/sessionlab/internal/session"
 )
 
 // Getenv looks up an environment variable; os.Getenv fits.
@@ -66,28 +68,11 @@ func LoadCookies(getenv Getenv) (Cookies, error) {
 	return Cookies{Secure: secure, SiteOrigin: strings.TrimRight(getenv("SITE_ORIGIN"), "/")}, nil
 }
 
-// Timeouts are the session lifetimes of the contract's "Expiry" paragraph.
-type Timeouts struct {
-	Idle             time.Duration // SESSION_IDLE_TIMEOUT, default 30m
-	Absolute         time.Duration // SESSION_ABSOLUTE_TIMEOUT, default 12h
-	Remember         time.Duration // SESSION_REMEMBER_TIMEOUT, default 720h
-	RememberIdle     time.Duration // SESSION_REMEMBER_IDLE_TIMEOUT, default 168h
-	MaxTouchInterval time.Duration // SESSION_TOUCH_INTERVAL, default 1m
-}
-
-// DefaultTimeouts are the contract's defaults.
-var DefaultTimeouts = Timeouts{
-	Idle:             30 * time.Minute,
-	Absolute:         12 * time.Hour,
-	Remember:         720 * time.Hour,
-	RememberIdle:     168 * time.Hour,
-	MaxTouchInterval: time.Minute,
-}
-
-// LoadTimeouts reads the SESSION_*_TIMEOUT variables and
-// SESSION_TOUCH_INTERVAL as Go durations; unset ones keep their defaults.
-func LoadTimeouts(getenv Getenv) (Timeouts, error) {
-	t := DefaultTimeouts
+// LoadTimeouts reads the SESSION_*_TIMEOUT variables, SESSION_TOUCH_INTERVAL
+// and SESSION_REAUTH_WINDOW as Go durations; unset ones keep their defaults
+// (session.DefaultTimeouts).
+func LoadTimeouts(getenv Getenv) (session.Timeouts, error) {
+	t := session.DefaultTimeouts
 	for _, v := range []struct {
 		name string
 		dst  *time.Duration
@@ -97,13 +82,14 @@ func LoadTimeouts(getenv Getenv) (Timeouts, error) {
 		{"SESSION_REMEMBER_TIMEOUT", &t.Remember},
 		{"SESSION_REMEMBER_IDLE_TIMEOUT", &t.RememberIdle},
 		{"SESSION_TOUCH_INTERVAL", &t.MaxTouchInterval},
+		{"SESSION_REAUTH_WINDOW", &t.Reauth},
 	} {
 		if err := durationVar(getenv, v.name, v.dst); err != nil {
-			return Timeouts{}, err
+			return session.Timeouts{}, err
 		}
 	}
 	if t.Remember > 400*24*time.Hour {
-		return Timeouts{}, fmt.Errorf("SESSION_REMEMBER_TIMEOUT %s is longer than a cookie may live (400 days)", t.Remember)
+		return session.Timeouts{}, fmt.Errorf("SESSION_REMEMBER_TIMEOUT %s is longer than a cookie may live (400 days)", t.Remember)
 	}
 	return t, nil
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionlab/sessionlab/internal/session"
 )
 
 func env(vars map[string]string) Getenv {
@@ -58,16 +60,18 @@ func TestKeys(t *testing.T) {
 
 func TestLoadTimeouts(t *testing.T) {
 	got, err := LoadTimeouts(env(nil))
-	if err != nil || got != DefaultTimeouts {
+	if err != nil || got != session.DefaultTimeouts {
 		t.Fatalf("defaults = %+v, %v", got, err)
 	}
-	got, err = LoadTimeouts(env(map[string]string{"SESSION_IDLE_TIMEOUT": "2s", "SESSION_TOUCH_INTERVAL": "500ms"}))
-	if err != nil || got.Idle != 2*time.Second || got.MaxTouchInterval != 500*time.Millisecond || got.Absolute != 12*time.Hour {
+	got, err = LoadTimeouts(env(map[string]string{"SESSION_IDLE_TIMEOUT": "2s", "SESSION_TOUCH_INTERVAL": "500ms", "SESSION_REAUTH_WINDOW": "90s"}))
+	if err != nil || got.Idle != 2*time.Second || got.MaxTouchInterval != 500*time.Millisecond || got.Absolute != 12*time.Hour || got.Reauth != 90*time.Second {
 		t.Fatalf("override = %+v, %v", got, err)
 	}
-	for _, bad := range []string{"soon", "-1m", "0s"} {
-		if _, err := LoadTimeouts(env(map[string]string{"SESSION_ABSOLUTE_TIMEOUT": bad})); err == nil || !strings.Contains(err.Error(), "SESSION_ABSOLUTE_TIMEOUT") {
-			t.Errorf("%q: err = %v, want a named error", bad, err)
+	for _, name := range []string{"SESSION_ABSOLUTE_TIMEOUT", "SESSION_REAUTH_WINDOW"} {
+		for _, bad := range []string{"soon", "-1m", "0s"} {
+			if _, err := LoadTimeouts(env(map[string]string{name: bad})); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: err = %v, want a named error", name, bad, err)
+			}
 		}
 	}
 	if _, err := LoadTimeouts(env(map[string]string{"SESSION_REMEMBER_TIMEOUT": "9700h"})); err == nil {

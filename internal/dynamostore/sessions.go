@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -20,9 +19,14 @@ func (s *Store) Get(ctx context.Context, key string, now time.Time) (session.Rec
 	if err != nil {
 		return session.Record{}, false, fmt.Errorf("dynamostore: get session: %w", err)
 	}
-	rec, ok, err := decodeSession(av)
+	return liveRecord(av, now, "get session")
+}
+
+// liveRecord decodes av and reports it found only when it is live at now.
+func liveRecord(av map[string]types.AttributeValue, now time.Time, op string) (session.Record, bool, error) {
+	rec, ok, err := decodeSession(av, now)
 	if err != nil {
-		return session.Record{}, false, fmt.Errorf("dynamostore: get session: %w", err)
+		return session.Record{}, false, fmt.Errorf("dynamostore: %s: %w", op, err)
 	}
 	if !ok || !rec.LiveAt(now) {
 		return session.Record{}, false, nil
@@ -46,74 +50,58 @@ func (s *Store) getSessionItem(ctx context.Context, key string) (map[string]type
 	return out.Item, nil
 }
 
-// Create puts rec on condition attribute_not_exists(id).
+// Create puts rec on condition attribute_not_exists(id). A retry by the SDK
+// of a put that did land (its answer was lost) finds the item there; since
+// a session key is 256 random bits, that is this very record, and Create
+// reports success.
 func (s *Store) Create(ctx context.Context, rec session.Record) error {
 	if rec.Key == "" {
 		return fmt.Errorf("dynamostore: create session: %w: empty key", errInvalid)
 	}
-	if err := validCart(rec.Cart); err != nil {
+	if err := rec.Data.Check(); err != nil {
 		return fmt.Errorf("dynamostore: create session: %w", err)
 	}
-	item, err := encodeSession(rec)
-	if err != nil {
+	exists, retried, err := s.putNew(ctx, s.sessions, attrID, encodeSession(rec))
+	switch {
+	case err != nil:
 		return fmt.Errorf("dynamostore: create session: %w", err)
-	}
-	expr, err := expression.NewBuilder().
-		WithCondition(expression.AttributeNotExists(expression.Name("id"))).Build()
-	if err != nil {
-		return fmt.Errorf("dynamostore: create session: %w", err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.sessions),
-		Item:                      item,
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	if _, failed := isConditionFailed(err); failed {
+	case exists && !retried:
 		return session.ErrExists
-	}
-	if err != nil {
-		return fmt.Errorf("dynamostore: create session: %w", err)
 	}
 	return nil
 }
 
-// liveCondition holds when the item exists and both deadlines are after
-// now (milliseconds).
-func liveCondition(now int64) expression.ConditionBuilder {
-	return expression.AttributeExists(expression.Name("id")).
-		And(expression.Name("idleDeadline").GreaterThan(expression.Value(now))).
-		And(expression.Name("absoluteDeadline").GreaterThan(expression.Value(now)))
+// putNew puts item into table on condition attribute_not_exists(keyAttr).
+// exists reports that the condition failed; retried that the SDK sent the
+// put more than once (an earlier attempt may have landed).
+func (s *Store) putNew(ctx context.Context, table, keyAttr string, item map[string]types.AttributeValue) (exists, retried bool, err error) {
+	var attempts int
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#k)"),
+		ExpressionAttributeNames: map[string]string{"#k": keyAttr},
+	}, countAttempts(&attempts))
+	if _, failed := isConditionFailed(err); failed {
+		return true, attempts > 1, nil
+	}
+	return false, attempts > 1, err
 }
 
-// refresh sets lastSeenAt to now and idleDeadline to idleWindow + now,
-// computed by DynamoDB from the item's own window (no read needed).
-func refresh(ub expression.UpdateBuilder, now int64) expression.UpdateBuilder {
-	return ub.Set(expression.Name("lastSeenAt"), expression.Value(now)).
-		Set(expression.Name("idleDeadline"), expression.Name("idleWindow").Plus(expression.Value(now)))
-}
-
-// Touch refreshes the idle deadline with one conditional UpdateItem.
+// Touch refreshes the idle deadline with one conditional UpdateItem:
+//
+//	SET lastSeenAt = :now, idleDeadline = idleWindow + :now
+//	condition: attribute_exists(id) AND idleDeadline > :now AND absoluteDeadline > :now
+//
+// It writes no index: the byUsername index projects only keys.
 func (s *Store) Touch(ctx context.Context, key string, now time.Time) (bool, error) {
 	if key == "" {
 		return false, nil
 	}
-	n := ms(now)
-	expr, err := expression.NewBuilder().
-		WithUpdate(refresh(expression.UpdateBuilder{}, n)).
-		WithCondition(liveCondition(n)).Build()
-	if err != nil {
-		return false, fmt.Errorf("dynamostore: touch session: %w", err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.sessions),
-		Key:                       sessionKey(key),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
+	e := newExpr()
+	e.refresh(ms(now))
+	e.live(ms(now))
+	_, err := s.db.UpdateItem(ctx, s.updateItem(key, e))
 	if _, failed := isConditionFailed(err); failed {
 		return false, nil
 	}
@@ -137,54 +125,17 @@ func (s *Store) Delete(ctx context.Context, key string, now time.Time) (session.
 	if err != nil {
 		return session.Record{}, false, fmt.Errorf("dynamostore: delete session: %w", err)
 	}
-	rec, ok, err := decodeSession(out.Attributes)
-	if err != nil {
-		return session.Record{}, false, fmt.Errorf("dynamostore: delete session: %w", err)
-	}
-	if !ok || !rec.LiveAt(now) {
-		return session.Record{}, false, nil
-	}
-	return rec, true, nil
+	return liveRecord(out.Attributes, now, "delete session")
 }
 
-// ListByUser queries the byUsername index (never a scan), filtering out
-// ended sessions in the query and again in code.
-func (s *Store) ListByUser(ctx context.Context, username string, now time.Time) ([]session.Record, error) {
-	recs := []session.Record{}
-	if username == "" {
-		return recs, nil
-	}
-	n := ms(now)
-	expr, err := expression.NewBuilder().
-		WithKeyCondition(expression.Key("username").Equal(expression.Value(username))).
-		WithFilter(expression.Name("idleDeadline").GreaterThan(expression.Value(n)).
-			And(expression.Name("absoluteDeadline").GreaterThan(expression.Value(n)))).
-		Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamostore: list sessions: %w", err)
-	}
-	pages := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+// updateItem is the conditional UpdateItem of e on the session under key.
+func (s *Store) updateItem(key string, e *expr) *dynamodb.UpdateItemInput {
+	return &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.sessions),
-		IndexName:                 aws.String(IndexByUsername),
-		KeyConditionExpression:    expr.KeyCondition(),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamostore: list sessions: %w", err)
-		}
-		for _, av := range page.Items {
-			rec, ok, err := decodeSession(av)
-			if err != nil {
-				return nil, fmt.Errorf("dynamostore: list sessions: %w", err)
-			}
-			if ok && rec.Username == username && rec.LiveAt(now) {
-				recs = append(recs, rec)
-			}
-		}
+		Key:                       sessionKey(key),
+		UpdateExpression:          aws.String(e.update()),
+		ConditionExpression:       aws.String(e.condition()),
+		ExpressionAttributeNames:  e.names,
+		ExpressionAttributeValues: e.values,
 	}
-	return recs, nil
 }

@@ -18,7 +18,8 @@ import (
 )
 
 // TestCreateTables checks that the tables made from template.yaml have its
-// keys, index and TTL, and that creating them again changes nothing.
+// keys, index (projecting keys only, so refreshes and data changes never
+// write it) and TTL, and that creating them again changes nothing.
 func TestCreateTables(t *testing.T) {
 	env := dynamotest.New(t)
 	root, err := dynamotest.ModuleRoot()
@@ -42,7 +43,7 @@ func TestCreateTables(t *testing.T) {
 	}
 	gsi := tbl.GlobalSecondaryIndexes[0]
 	if *gsi.IndexName != dynamostore.IndexByUsername || *gsi.KeySchema[0].AttributeName != "username" ||
-		gsi.Projection.ProjectionType != types.ProjectionTypeAll {
+		gsi.Projection.ProjectionType != types.ProjectionTypeKeysOnly {
 		t.Errorf("index %s on %s, projection %s", *gsi.IndexName, *gsi.KeySchema[0].AttributeName, gsi.Projection.ProjectionType)
 	}
 	for _, name := range names {
@@ -86,7 +87,7 @@ func TestUnreachable(t *testing.T) {
 	s := env.Store()
 	now := time.Now()
 	rec := record(session.StoreKey([]byte("unreachable")), "olga", now)
-	rec.Cart = map[string]int{"tea": 2}
+	rec.Data = session.Data{Counters: map[string]int64{"tea": 2}}
 	if err := s.Create(t.Context(), rec); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestUnreachable(t *testing.T) {
 		"Touch":      func() error { _, err := s.Touch(t.Context(), rec.Key, now); return err },
 		"Delete":     func() error { _, _, err := s.Delete(t.Context(), rec.Key, now); return err },
 		"ListByUser": func() error { _, err := s.ListByUser(t.Context(), "olga", now); return err },
-		"AddToCart":  func() error { _, _, err := s.AddToCart(t.Context(), rec.Key, "tea", 1, now); return err },
+		"Update":     func() error { _, err := s.Update(t.Context(), rec.Key, counterChange("k", 1), now); return err },
 		"GetUser":    func() error { _, _, err := s.GetUser(t.Context(), "olga"); return err },
 		"CountAttempt": func() error {
 			_, err := s.CountAttempt(t.Context(), "olga", now, user.Limit{Max: 5, Window: time.Minute})
@@ -116,7 +117,7 @@ func TestUnreachable(t *testing.T) {
 	}
 	env.Restore(t)
 	got, found, err := s.Get(t.Context(), rec.Key, now)
-	if err != nil || !found || got.Cart["tea"] != 2 {
+	if err != nil || !found || got.Data.Counters["tea"] != 2 {
 		t.Fatalf("after Restore: %+v, %v, %v", got, found, err)
 	}
 }

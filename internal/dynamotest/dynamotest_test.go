@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,5 +82,63 @@ func TestEnv(t *testing.T) {
 	env.Restore(t)
 	if _, err := env.Client.ListTables(t.Context(), &dynamodb.ListTablesInput{}); err != nil {
 		t.Fatalf("after Restore: %v", err)
+	}
+}
+
+// TestProxyFaults checks that an injected fault forwards the request (the
+// server sees it) and then loses its answer: dropped at once, or held for
+// its delay; that it hits only matching requests, as often as asked; and
+// that the connection's other requests pass.
+func TestProxyFaults(t *testing.T) {
+	var served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		_, _ = io.WriteString(w, "pong "+r.Header.Get("X-Amz-Target"))
+	}))
+	t.Cleanup(srv.Close)
+	p, err := NewProxy(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	client := &http.Client{Timeout: 300 * time.Millisecond}
+	call := func(op string) error {
+		req, _ := http.NewRequest("POST", "http://"+p.Addr()+"/", strings.NewReader(`{"x":1}`))
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if string(body) != "pong DynamoDB_20120810."+op {
+			t.Errorf("body %q", body)
+		}
+		return nil
+	}
+	p.Inject(Fault{Match: Target("UpdateItem"), Drop: true, Times: 2})
+	p.Inject(Fault{Match: Target("PutItem"), Delay: time.Second, Times: 1})
+	for i, tt := range []struct {
+		op     string
+		lost   bool
+		served int32
+	}{
+		{"GetItem", false, 1},
+		{"UpdateItem", true, 2},
+		{"UpdateItem", true, 3},
+		{"UpdateItem", false, 4},
+		{"PutItem", true, 5},
+		{"PutItem", false, 6},
+	} {
+		err := call(tt.op)
+		if (err != nil) != tt.lost {
+			t.Errorf("call %d (%s): err = %v, want lost %v", i, tt.op, err, tt.lost)
+		}
+		if got := served.Load(); got != tt.served {
+			t.Errorf("call %d (%s): the server saw %d requests, want %d", i, tt.op, got, tt.served)
+		}
+	}
+	if p.Pending() != 0 || p.Forwarded("UpdateItem") != 3 || p.Forwarded("PutItem") != 2 {
+		t.Errorf("pending %d, forwarded %d UpdateItem and %d PutItem", p.Pending(), p.Forwarded("UpdateItem"), p.Forwarded("PutItem"))
 	}
 }

@@ -11,8 +11,7 @@ package memstore
 
 import (
 	"errors"
-	"fmt"
-	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,51 +74,10 @@ func (s *Store) lock() {
 // not an outcome).
 var errInvalid = errors.New("invalid argument")
 
-// copyRecord returns rec with its own cart, never nil.
+// copyRecord returns rec with its own data and idempotency entries, as a
+// caller may keep it.
 func copyRecord(rec session.Record) session.Record {
-	rec.Cart = copyCart(rec.Cart)
+	rec.Data = rec.Data.Clone()
+	rec.Applied = slices.Clone(rec.Applied)
 	return rec
-}
-
-func copyCart(cart map[string]int) map[string]int {
-	if cart == nil {
-		return map[string]int{}
-	}
-	return maps.Clone(cart)
-}
-
-// validRecord checks what Create needs: a key and a cart within limits.
-func validRecord(rec session.Record) error {
-	if rec.Key == "" {
-		return fmt.Errorf("%w: empty key", errInvalid)
-	}
-	if len(rec.Cart) > session.MaxCartLines {
-		return fmt.Errorf("%w: cart has %d lines", errInvalid, len(rec.Cart))
-	}
-	for sku, q := range rec.Cart {
-		if err := validSKU(sku); err != nil {
-			return err
-		}
-		if q < 1 || q > session.MaxQuantity {
-			return fmt.Errorf("%w: quantity %d", errInvalid, q)
-		}
-	}
-	return nil
-}
-
-// validSKU accepts what a catalogue SKU can be: 1–64 characters of
-// A-Z a-z 0-9 _ . : - (dynamostore needs no more, and both stores refuse
-// the same).
-func validSKU(sku string) error {
-	if len(sku) == 0 || len(sku) > 64 {
-		return fmt.Errorf("%w: sku of %d bytes", errInvalid, len(sku))
-	}
-	for _, c := range []byte(sku) {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '_' || c == '.' || c == ':' || c == '-'
-		if !ok {
-			return fmt.Errorf("%w: sku %q", errInvalid, sku)
-		}
-	}
-	return nil
 }

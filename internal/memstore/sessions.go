@@ -8,29 +8,49 @@ import (
 	"github.com/sessionlab/sessionlab/internal/session"
 )
 
-// Get returns a copy of the record under key when it is live at now.
+// Get returns a copy of the record under key when it is live at now, with
+// the idempotency entries live at now.
 func (s *Store) Get(_ context.Context, key string, now time.Time) (session.Record, bool, error) {
 	s.lock()
 	defer s.mu.Unlock()
-	rec, ok := s.sessions[key]
-	if !ok || !rec.LiveAt(now) {
+	rec, ok := s.live(key, now)
+	if !ok {
 		return session.Record{}, false, nil
 	}
-	return copyRecord(rec), true, nil
+	return shown(rec, now), true, nil
 }
 
-// Create stores a copy of rec, or returns session.ErrExists.
+// shown is a copy of rec for a caller at now: its own data, and only the
+// idempotency entries still live.
+func shown(rec session.Record, now time.Time) session.Record {
+	rec = copyRecord(rec)
+	rec.Applied = session.LiveEntries(rec.Applied, now)
+	return rec
+}
+
+// Create stores a copy of rec (its most recent session.MaxKeys
+// idempotency entries), or returns session.ErrExists.
 func (s *Store) Create(_ context.Context, rec session.Record) error {
 	if err := validRecord(rec); err != nil {
 		return fmt.Errorf("memstore: create session: %w", err)
 	}
+	rec = copyRecord(rec)
+	rec.Applied = rec.Applied[max(0, len(rec.Applied)-session.MaxKeys):]
 	s.lock()
 	defer s.mu.Unlock()
 	if _, ok := s.sessions[rec.Key]; ok {
 		return session.ErrExists
 	}
-	s.sessions[rec.Key] = copyRecord(rec)
+	s.sessions[rec.Key] = rec
 	return nil
+}
+
+// validRecord checks what Create needs: a key and data a store may hold.
+func validRecord(rec session.Record) error {
+	if rec.Key == "" {
+		return fmt.Errorf("%w: empty key", errInvalid)
+	}
+	return rec.Data.Check()
 }
 
 // Touch refreshes the idle deadline of a live record.
@@ -54,7 +74,7 @@ func (s *Store) Delete(_ context.Context, key string, now time.Time) (session.Re
 	if !ok || !rec.LiveAt(now) {
 		return session.Record{}, false, nil
 	}
-	return copyRecord(rec), true, nil
+	return shown(rec, now), true, nil
 }
 
 // ListByUser returns copies of username's live records.
@@ -67,80 +87,44 @@ func (s *Store) ListByUser(_ context.Context, username string, now time.Time) ([
 	}
 	for _, rec := range s.sessions {
 		if rec.Username == username && rec.LiveAt(now) {
-			out = append(out, copyRecord(rec))
+			out = append(out, shown(rec, now))
 		}
 	}
 	return out, nil
 }
 
-// AddToCart adds quantity to the line sku of a live record.
-func (s *Store) AddToCart(_ context.Context, key, sku string, quantity int, now time.Time) (map[string]int, bool, error) {
-	if err := validSKU(sku); err != nil {
-		return nil, false, fmt.Errorf("memstore: add to cart: %w", err)
+// Update applies change to a live record under the lock: the replay and
+// reuse checks first (session.Recall), then the ops (session.Apply); the
+// record is stored, with its idle deadline refreshed and the change's key
+// remembered, only when both pass.
+func (s *Store) Update(_ context.Context, key string, change session.Change, now time.Time) (session.Outcome, error) {
+	if err := session.CheckOps(change.Ops); err != nil {
+		return session.Outcome{}, fmt.Errorf("memstore: update session: %w", err)
 	}
-	if quantity < 1 || quantity > session.MaxQuantity {
-		return nil, false, session.ErrQuantity
-	}
-	return s.changeCart(key, now, func(cart map[string]int) error {
-		have, ok := cart[sku]
-		switch {
-		case ok && have+quantity > session.MaxQuantity:
-			return session.ErrQuantity
-		case !ok && len(cart) >= session.MaxCartLines:
-			return session.ErrCartFull
-		}
-		cart[sku] = have + quantity
-		return nil
-	})
-}
-
-// SetCartQuantity sets (or, for 0, removes) the line sku of a live record.
-func (s *Store) SetCartQuantity(_ context.Context, key, sku string, quantity int, now time.Time) (map[string]int, bool, error) {
-	if err := validSKU(sku); err != nil {
-		return nil, false, fmt.Errorf("memstore: set cart quantity: %w", err)
-	}
-	if quantity < 0 || quantity > session.MaxQuantity {
-		return nil, false, session.ErrQuantity
-	}
-	return s.changeCart(key, now, func(cart map[string]int) error {
-		if _, ok := cart[sku]; !ok {
-			return session.ErrNotInCart
-		}
-		if quantity == 0 {
-			delete(cart, sku)
-		} else {
-			cart[sku] = quantity
-		}
-		return nil
-	})
-}
-
-// ClearCart empties the cart of a live record.
-func (s *Store) ClearCart(_ context.Context, key string, now time.Time) (bool, error) {
-	_, found, err := s.changeCart(key, now, func(cart map[string]int) error {
-		clear(cart)
-		return nil
-	})
-	return found, err
-}
-
-// changeCart applies change to a copy of a live record's cart under the lock
-// and stores it, with a refreshed idle deadline, only when change succeeds.
-func (s *Store) changeCart(key string, now time.Time, change func(map[string]int) error) (map[string]int, bool, error) {
 	s.lock()
 	defer s.mu.Unlock()
 	rec, ok := s.live(key, now)
 	if !ok {
-		return nil, false, nil
+		return session.Outcome{}, nil
 	}
-	cart := copyCart(rec.Cart)
-	if err := change(cart); err != nil {
-		return nil, true, err
+	replay, err := session.Recall(rec.Applied, change, now)
+	switch {
+	case err != nil:
+		return session.Outcome{}, err
+	case replay:
+		return session.Outcome{Data: rec.Data.Clone(), Found: true, Replayed: true}, nil
+	}
+	data, err := session.Apply(rec.Data, change.Ops)
+	if err != nil {
+		return session.Outcome{}, err
 	}
 	rec = refreshed(rec, now)
-	rec.Cart = cart
+	rec.Data = data
+	if a, ok := session.AppliedFor(change, now); ok {
+		rec.Applied = session.Remember(rec.Applied, a, now)
+	}
 	s.sessions[key] = rec
-	return copyCart(cart), true, nil
+	return session.Outcome{Data: data.Clone(), Found: true}, nil
 }
 
 // live returns the record under key when it is live at now. The caller

@@ -49,7 +49,7 @@ func newKeyedServer(t *testing.T, wrap func(http.Handler) http.Handler) keyedSer
 		t.Cleanup(wrapped.Close)
 		base = wrapped.URL
 	}
-	codec, err := session.NewCodec([][]byte{key}, config.DefaultTimeouts.Remember)
+	codec, err := session.NewCodec([][]byte{key}, session.DefaultTimeouts.Remember)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,13 +317,13 @@ func TestSessionIDOnlyInSetCookie(t *testing.T) {
 // function that reads session timeouts gets, from template.yaml, exactly
 // the values docs/security.md justifies (TestExpiry proves what they do).
 func TestDeployedTimeoutsAreTheDocumented(t *testing.T) {
-	documented := config.Timeouts{
+	documented := session.Timeouts{
 		Idle: 30 * time.Minute, Absolute: 12 * time.Hour,
 		Remember: 720 * time.Hour, RememberIdle: 168 * time.Hour,
-		MaxTouchInterval: time.Minute,
+		MaxTouchInterval: time.Minute, Reauth: 5 * time.Minute,
 	}
-	if config.DefaultTimeouts != documented {
-		t.Errorf("config.DefaultTimeouts = %+v, the documented values are %+v", config.DefaultTimeouts, documented)
+	if session.DefaultTimeouts != documented {
+		t.Errorf("session.DefaultTimeouts = %+v, the documented values are %+v", session.DefaultTimeouts, documented)
 	}
 	tpl, err := samtemplate.Load("../../template.yaml")
 	if err != nil {

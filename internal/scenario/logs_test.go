@@ -101,7 +101,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 	type secretValue struct{ what, value string }
 	forbidden := []secretValue{{"password", testPassword}, {"signing key", secret}, {"signing key", strings.ToUpper(secret)}}
-	codec, _ := session.NewCodec([][]byte{key}, config.DefaultTimeouts.Remember)
+	codec, _ := session.NewCodec([][]byte{key}, session.DefaultTimeouts.Remember)
 	ids := 0
 	for v := range rec.values {
 		forbidden = append(forbidden, secretValue{"cookie value", v})

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/session"
 )
 
@@ -30,7 +29,7 @@ func TestSessionIDsAreUniqueAndRandom(t *testing.T) {
 	const contractIDBytes = 256 / 8
 	const n = 2000
 	f := newFixture()
-	managers := []*session.Manager{f.manager(t, config.DefaultTimeouts, keyA), f.manager(t, config.DefaultTimeouts, keyA)}
+	managers := []*session.Manager{f.manager(t, session.DefaultTimeouts, keyA), f.manager(t, session.DefaultTimeouts, keyA)}
 	seen := map[string]bool{}
 	prefixes := map[string]bool{}
 	var ones [session.IDBytes * 8]int
@@ -64,22 +63,9 @@ func TestSessionIDsAreUniqueAndRandom(t *testing.T) {
 // predictable. A statistical test cannot tell a seeded PRNG from a CSPRNG;
 // this reads the source.
 func TestIDsComeFromCryptoRand(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
 	var cryptoRand bool
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range file.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
+	for name, paths := range packageImports(t) {
+		for _, path := range paths {
 			switch {
 			case path == "crypto/rand" && name == "id.go":
 				cryptoRand = true
@@ -93,6 +79,32 @@ func TestIDsComeFromCryptoRand(t *testing.T) {
 	}
 }
 
+// packageImports returns the import paths of each non-test file of the
+// package, by file name.
+func packageImports(t *testing.T) map[string][]string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	out := map[string][]string{}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range file.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			out[name] = append(out[name], path)
+		}
+	}
+	return out
+}
+
 // TestSessionCookieAttributes (ASVS 3.3.1, 3.3.2, 3.3.3, 3.3.4; Cheat
 // Sheet: name, Domain and Path, persistent vs non-persistent): with
 // COOKIE_SECURE the cookie is __Host-session with Secure; it is always
@@ -101,7 +113,7 @@ func TestIDsComeFromCryptoRand(t *testing.T) {
 // session carries the same name, Path and Secure, or a browser would keep
 // the original.
 func TestSessionCookieAttributes(t *testing.T) {
-	remember := int(config.DefaultTimeouts.Remember / time.Second)
+	remember := int(session.DefaultTimeouts.Remember / time.Second)
 	tests := []struct {
 		secure, remember bool
 		name             string
@@ -115,7 +127,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name+" remember="+strconv.FormatBool(tt.remember), func(t *testing.T) {
 			f := newFixture()
-			m, err := session.NewManager(session.Options{Store: f.store, Keys: [][]byte{keyA}, Timeouts: config.DefaultTimeouts, Secure: tt.secure, Now: f.clock.Now})
+			m, err := session.NewManager(session.Options{Store: f.store, Keys: [][]byte{keyA}, Timeouts: session.DefaultTimeouts, Secure: tt.secure, Now: f.clock.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,14 +183,20 @@ func checkSessionCookie(t *testing.T, c *http.Cookie, name string, secure bool) 
 
 // TestCookieCarriesOnlyTheID (Cheat Sheet: session ID content): the
 // cookie's payload, read without any key, is exactly the 32 random bytes
-// of the ID; nothing about the user, the cart or the browser is in it.
+// of the ID; nothing about the user, the data, its keys or the browser is
+// in it.
 func TestCookieCarriesOnlyTheID(t *testing.T) {
 	f := newFixture()
-	m := f.manager(t, config.DefaultTimeouts, keyA)
+	m := f.manager(t, session.DefaultTimeouts, keyA)
 	r := request(nil)
 	r.Header.Set("User-Agent", "canary-agent")
 	w := httptest.NewRecorder()
-	if _, err := m.Start(w, r, session.StartOptions{Username: "canary-user", Cart: map[string]int{"canary-sku": 3}, Remember: true}); err != nil {
+	if _, err := m.Change(w, r, session.Change{Ops: []session.Op{addOp("canary-map", "canary-sku", 3)}, Key: "canary-key", Start: true}); err != nil {
+		t.Fatal(err)
+	}
+	anon, _ := load(t, m, onlyCookie(t, w))
+	w = httptest.NewRecorder()
+	if _, err := m.Renew(w, r, anon, session.StartOptions{Username: "canary-user", Remember: true, Authenticated: true}); err != nil {
 		t.Fatal(err)
 	}
 	c := onlyCookie(t, w)
@@ -199,7 +217,7 @@ func TestCookieCarriesOnlyTheID(t *testing.T) {
 	}
 	for _, text := range [][]byte{[]byte(c.Value), outer, payload} {
 		if bytes.Contains(text, []byte("canary")) {
-			t.Errorf("the cookie carries user, cart or browser data: %q", text)
+			t.Errorf("the cookie carries user, session data or browser data: %q", text)
 		}
 	}
 }
@@ -210,8 +228,8 @@ func TestCookieCarriesOnlyTheID(t *testing.T) {
 // ID, and a session started on that request gets a fresh ID of its own.
 func TestPlantedIDIsNeverAdopted(t *testing.T) {
 	f := newFixture()
-	m := f.manager(t, config.DefaultTimeouts, keyA)
-	codec, err := session.NewCodec([][]byte{keyA}, config.DefaultTimeouts.Remember)
+	m := f.manager(t, session.DefaultTimeouts, keyA)
+	codec, err := session.NewCodec([][]byte{keyA}, session.DefaultTimeouts.Remember)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +252,23 @@ func TestPlantedIDIsNeverAdopted(t *testing.T) {
 	}
 	if _, found, _ := f.store.Get(t.Context(), session.StoreKey(planted), f.clock.Now()); found {
 		t.Fatal("a record exists under the planted ID")
+	}
+}
+
+// TestCoreImportsNoEdge (issue 13 item 6): the session package imports no
+// edge (web, config, Lambda) and no feature or store; a logger and the
+// request's log tag come in through Options. Only the shared signing
+// set-up may join it.
+func TestCoreImportsNoEdge(t *testing.T) {
+	allowed := map[string]bool{
+		"github.com/gorilla/securecookie":                   true,
+		"github.com/sessionlab/sessionlab/internal/signing": true,
+	}
+	for name, paths := range packageImports(t) {
+		for _, path := range paths {
+			if strings.Contains(strings.Split(path, "/")[0], ".") && !allowed[path] {
+				t.Errorf("%s imports %s: the session core imports only the standard library and its codec", name, path)
+			}
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/session"
 )
 
@@ -17,7 +16,7 @@ var (
 
 func fuzzCodec(tb testing.TB, keys ...[]byte) *session.Codec {
 	tb.Helper()
-	c, err := session.NewCodec(keys, config.DefaultTimeouts.Remember)
+	c, err := session.NewCodec(keys, session.DefaultTimeouts.Remember)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -20,13 +20,20 @@ func newID() []byte {
 // of its ID. The raw ID never reaches a store.
 func StoreKey(id []byte) string {
 	sum := sha256.Sum256(id)
-	return hex.EncodeToString(sum[:])
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
 // PublicID is the handle shown in listings and logs, derived from the store
 // key (so from neither the ID nor anything that unlocks it): the first 24
 // hex digits of SHA-256 of the key.
 func PublicID(key string) string {
-	sum := sha256.Sum256([]byte("public:" + key))
-	return hex.EncodeToString(sum[:12])
+	h := sha256.New()
+	h.Write([]byte("public:"))
+	h.Write([]byte(key))
+	var sum [sha256.Size]byte
+	var out [24]byte
+	hex.Encode(out[:], h.Sum(sum[:0])[:12])
+	return string(out[:])
 }

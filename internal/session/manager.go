@@ -2,31 +2,41 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/sessionlab/sessionlab/internal/config"
-	"github.com/sessionlab/sessionlab/internal/web"
 )
 
-// Manager loads, starts, renews and destroys the session of a request. It
-// is safe for concurrent use.
+// Manager loads, starts, renews and destroys the session of a request, and
+// changes its data: handlers reach the store only through it. It is safe
+// for concurrent use.
 type Manager struct {
 	store    Store
 	codec    *Codec
-	timeouts config.Timeouts
+	timeouts Timeouts
 	secure   bool
 	now      func() time.Time
+	logger   func(context.Context) *slog.Logger
+	tag      func(context.Context, string)
 }
 
 // Options configures a Manager.
 type Options struct {
 	Store    Store
 	Keys     [][]byte // first signs, all verify
-	Timeouts config.Timeouts
+	Timeouts Timeouts
 	Secure   bool             // COOKIE_SECURE: Secure cookies named __Host-session
 	Now      func() time.Time // the clock; time.Now when nil
+	// Logger returns the logger of a request (the app passes web.Logger);
+	// slog.Default when nil.
+	Logger func(ctx context.Context) *slog.Logger
+	// SetSessionID hands the public ID of the request's session to its log
+	// line (the app passes web.SetSessionID); nothing when nil.
+	SetSessionID func(ctx context.Context, publicID string)
 }
 
 // NewManager returns a Manager.
@@ -35,11 +45,17 @@ func NewManager(o Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := o.Now
-	if now == nil {
-		now = time.Now
+	if o.Store == nil {
+		return nil, errors.New("session: no store")
 	}
-	return &Manager{store: o.Store, codec: codec, timeouts: o.Timeouts, secure: o.Secure, now: now}, nil
+	m := &Manager{store: o.Store, codec: codec, timeouts: o.Timeouts, secure: o.Secure, now: o.Now, logger: o.Logger, tag: o.SetSessionID}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.logger == nil {
+		m.logger = func(context.Context) *slog.Logger { return slog.Default() }
+	}
+	return m, nil
 }
 
 // Session is a live session of the current request.
@@ -62,9 +78,6 @@ func (m *Manager) CookieName() string {
 
 // Now is the manager's clock.
 func (m *Manager) Now() time.Time { return m.now() }
-
-// Store is the manager's store.
-func (m *Manager) Store() Store { return m.store }
 
 // Load returns the request's live session, or nil when it has none. A cookie
 // that is badly signed, or names a session that ended, was revoked or is
@@ -103,64 +116,53 @@ func (m *Manager) Load(w http.ResponseWriter, r *http.Request) (*Session, error)
 		if err := m.setCookie(w, s, now); err != nil {
 			return nil, err
 		}
-		web.Logger(ctx).Info("session cookie re-issued under the newest key", "session", s.PublicID())
+		m.log(ctx).Info("session cookie re-issued under the newest key", "session", s.PublicID())
 	}
-	web.SetSessionID(ctx, s.PublicID())
+	m.setSessionID(ctx, s.Key)
 	return s, nil
-}
-
-// CookieKey returns the store key named by the request's session cookie
-// after checking its signature, without reading the store: for a change
-// that is itself one conditional store call (the cart). A badly signed
-// cookie is expired and ok is false. reissue reports that the cookie
-// verified only under an older key: then call Load instead, which re-issues
-// it with the right lifetime.
-func (m *Manager) CookieKey(w http.ResponseWriter, r *http.Request) (key string, reissue, ok bool) {
-	key, _, current, ok := m.verifiedCookie(w, r)
-	if ok {
-		web.SetSessionID(r.Context(), PublicID(key))
-	}
-	return key, ok && !current, ok
-}
-
-// Ended expires the session cookie of a session the store no longer has
-// (found == false from a store call made with its key).
-func (m *Manager) Ended(w http.ResponseWriter, r *http.Request, key string) {
-	m.ended(w, r, key)
 }
 
 // StartOptions describes a new session.
 type StartOptions struct {
-	Username string         // "" for an anonymous session
-	Remember bool           // the longer "remember me" lifetimes and a persistent cookie
-	Cart     map[string]int // carried over from an earlier session
+	// Username is the logged-in user; "" for an anonymous session.
+	Username string
+	// Remember asks for the longer "remember me" lifetimes and a
+	// persistent cookie.
+	Remember bool
+	// Authenticated sets AuthenticatedAt to now: a login, registration,
+	// re-authentication or password change (see Fresh).
+	Authenticated bool
+	// KeepRemember (Renew only) keeps the replaced session's Remember
+	// instead of this Remember: a re-authentication or password change.
+	KeepRemember bool
+	// DropData (Renew only) starts without the replaced session's data and
+	// idempotency keys: another user logs in on this browser.
+	DropData bool
 }
 
-// Start begins a new session with a fresh ID, stores it and sets its cookie.
+// Start begins a new session with a fresh ID and no data, stores it and
+// sets its cookie.
 func (m *Manager) Start(w http.ResponseWriter, r *http.Request, o StartOptions) (*Session, error) {
-	s, err := m.create(r, o)
+	s, err := m.create(r, o, Data{}, nil)
 	if err != nil {
 		return nil, err
 	}
-	return s, m.issue(w, r, s, o)
+	return s, m.issue(w, r, s)
 }
 
-// create stores a new session with a fresh ID, without telling the browser.
-func (m *Manager) create(r *http.Request, o StartOptions) (*Session, error) {
+// create stores a new session with a fresh ID holding data and ring,
+// without telling the browser.
+func (m *Manager) create(r *http.Request, o StartOptions, data Data, ring []Applied) (*Session, error) {
 	now := m.now()
 	idle, absolute := m.timeouts.Idle, m.timeouts.Absolute
 	if o.Remember {
 		idle, absolute = m.timeouts.RememberIdle, m.timeouts.Remember
 	}
-	cart := make(map[string]int, len(o.Cart))
-	for sku, q := range o.Cart {
-		cart[sku] = q
-	}
 	id := newID()
 	s := &Session{id: id, Record: Record{
 		Key:              StoreKey(id),
 		Username:         o.Username,
-		Cart:             cart,
+		Data:             data.Clone(),
 		CreatedAt:        now,
 		LastSeenAt:       now,
 		IdleWindow:       idle,
@@ -168,7 +170,11 @@ func (m *Manager) create(r *http.Request, o StartOptions) (*Session, error) {
 		AbsoluteDeadline: now.Add(absolute),
 		Remember:         o.Remember,
 		UserAgent:        truncate(r.UserAgent(), 256),
+		Applied:          LiveEntries(ring, now),
 	}}
+	if o.Authenticated {
+		s.AuthenticatedAt = now
+	}
 	if err := m.store.Create(r.Context(), s.Record); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
@@ -176,29 +182,33 @@ func (m *Manager) create(r *http.Request, o StartOptions) (*Session, error) {
 }
 
 // issue sets the cookie of a stored session s and logs its creation.
-func (m *Manager) issue(w http.ResponseWriter, r *http.Request, s *Session, o StartOptions) error {
+func (m *Manager) issue(w http.ResponseWriter, r *http.Request, s *Session) error {
 	if err := m.setCookie(w, s, s.CreatedAt); err != nil {
 		return err
 	}
-	web.SetSessionID(r.Context(), s.PublicID())
-	web.Logger(r.Context()).Info("session created", "session", s.PublicID(), "authenticated", o.Username != "", "remember", o.Remember)
+	m.setSessionID(r.Context(), s.Key)
+	m.log(r.Context()).Info("session created", "session", s.PublicID(), "authenticated", s.Username != "", "remember", s.Remember)
 	return nil
 }
 
 // Renew replaces old (which may be nil) with a new session under a fresh ID
-// (the defence against session fixation), carrying over old's cart, and
-// deletes old. The new cookie is set only once old is gone: if old cannot
-// be deleted, the new session is removed again and the response sets no
-// cookie, so the browser keeps old's, and old (with its cart) stays as it
-// was.
+// (the defence against session fixation), carrying over old's data and
+// idempotency keys (unless o.DropData), and deletes old. The new cookie is
+// set only once old is gone: if old cannot be deleted, the new session is
+// removed again and the response sets no cookie, so the browser keeps
+// old's, and old (with its data) stays as it was.
 func (m *Manager) Renew(w http.ResponseWriter, r *http.Request, old *Session, o StartOptions) (*Session, error) {
 	if old == nil {
 		return m.Start(w, r, o)
 	}
-	if o.Cart == nil {
-		o.Cart = old.Cart
+	data, ring := old.Data, old.Applied
+	if o.DropData {
+		data, ring = Data{}, nil
 	}
-	s, err := m.create(r, o)
+	if o.KeepRemember {
+		o.Remember = old.Remember
+	}
+	s, err := m.create(r, o, data, ring)
 	if err != nil {
 		return nil, err
 	}
@@ -206,10 +216,10 @@ func (m *Manager) Renew(w http.ResponseWriter, r *http.Request, old *Session, o 
 		_, _, _ = m.store.Delete(context.WithoutCancel(r.Context()), s.Key, m.now())
 		return nil, fmt.Errorf("renew session: delete old: %w", err)
 	}
-	if err := m.issue(w, r, s, o); err != nil {
+	if err := m.issue(w, r, s); err != nil {
 		return nil, err
 	}
-	web.Logger(r.Context()).Info("session renewed", "session", s.PublicID(), "previous", old.PublicID())
+	m.log(r.Context()).Info("session renewed", "session", s.PublicID(), "previous", old.PublicID())
 	return s, nil
 }
 
@@ -219,8 +229,109 @@ func (m *Manager) Destroy(w http.ResponseWriter, r *http.Request, s *Session) er
 		return fmt.Errorf("destroy session: %w", err)
 	}
 	m.expireCookie(w)
-	web.Logger(r.Context()).Info("session revoked", "session", s.PublicID(), "by", "logout")
+	m.log(r.Context()).Info("session revoked", "session", s.PublicID(), "by", "logout")
 	return nil
+}
+
+// Change applies c to the data of the request's session as one
+// conditional store write (Store.Update), without reading the session
+// first; a cookie signed under an older key goes through Load first, which
+// re-issues it. Without a live session, c.Start begins an anonymous one
+// holding Apply(empty, c.Ops) and c's key, and the outcome is Found;
+// otherwise nothing is written, the stale cookie (if any) is expired, and
+// Found is false.
+//
+// A change without a key gets a fresh operation ID, recorded the same way,
+// so that when the store client retries a write that did land (its answer
+// was lost), the retry finds the ID and applies nothing. Refusals are the
+// op's own error, ErrKeyReused, or one wrapping ErrInvalidChange; any
+// other error is a store failure.
+func (m *Manager) Change(w http.ResponseWriter, r *http.Request, c Change) (Outcome, error) {
+	if err := CheckOps(c.Ops); err != nil {
+		return Outcome{}, err
+	}
+	generated := c.Key == ""
+	if generated {
+		c.Key, c.Fingerprint = operationID(), ""
+	}
+	ctx := r.Context()
+	key, _, current, ok := m.verifiedCookie(w, r)
+	if ok && !current {
+		s, err := m.Load(w, r) // re-issues the cookie with its lifetime
+		if err != nil {
+			return Outcome{}, err
+		}
+		ok = s != nil
+	}
+	if ok {
+		out, err := m.store.Update(ctx, key, c, m.now())
+		if err != nil {
+			return Outcome{}, fmt.Errorf("change session: %w", err)
+		}
+		if out.Found {
+			m.setSessionID(ctx, key)
+			out.Replayed = out.Replayed && !generated // only this request knew its ID
+			return out, nil
+		}
+		m.ended(w, r, key)
+	}
+	if !c.Start {
+		return Outcome{}, nil
+	}
+	return m.startWith(w, r, c)
+}
+
+// startWith begins an anonymous session holding change c.
+func (m *Manager) startWith(w http.ResponseWriter, r *http.Request, c Change) (Outcome, error) {
+	data, err := Apply(Data{}, c.Ops)
+	if err != nil {
+		return Outcome{}, err
+	}
+	var ring []Applied
+	if a, ok := AppliedFor(c, m.now()); ok {
+		ring = []Applied{a}
+	}
+	s, err := m.create(r, StartOptions{}, data, ring)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if err := m.issue(w, r, s); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Data: data, Found: true}, nil
+}
+
+// operationID is a fresh idempotency key for a change that came without
+// one: 96 random bits.
+func operationID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "op-" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// Fresh reports whether s was authenticated within the re-authentication
+// window (Timeouts.Reauth) before now: the routes that end sessions need
+// it. An anonymous session is never fresh.
+func (m *Manager) Fresh(s *Session) bool {
+	return s != nil && !s.AuthenticatedAt.IsZero() && m.now().Before(m.freshUntil(s.Record))
+}
+
+func (m *Manager) freshUntil(rec Record) time.Time { return rec.AuthenticatedAt.Add(m.timeouts.Reauth) }
+
+// List returns every live session of username.
+func (m *Manager) List(ctx context.Context, username string) ([]Record, error) {
+	recs, err := m.store.ListByUser(ctx, username, m.now())
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return recs, nil
+}
+
+// RevokeWhere ends every live session of username that match accepts (all
+// of them when match is nil) and returns the records it deleted; see the
+// function RevokeWhere.
+func (m *Manager) RevokeWhere(ctx context.Context, username string, match func(Record) bool) ([]Record, error) {
+	return RevokeWhere(ctx, m.store, username, m.now(), match)
 }
 
 // ExpireCookie tells the browser to drop the session cookie.
@@ -233,7 +344,7 @@ func (m *Manager) verifiedCookie(w http.ResponseWriter, r *http.Request) (key st
 	}
 	id, current, err = m.codec.Decode(c.Value)
 	if err != nil {
-		web.Logger(r.Context()).Warn("tampered or foreign session cookie seen", "bytes", len(c.Value))
+		m.log(r.Context()).Warn("tampered or foreign session cookie seen", "bytes", len(c.Value))
 		m.expireCookie(w)
 		return "", nil, false, false
 	}
@@ -241,8 +352,19 @@ func (m *Manager) verifiedCookie(w http.ResponseWriter, r *http.Request) (key st
 }
 
 func (m *Manager) ended(w http.ResponseWriter, r *http.Request, key string) {
-	web.Logger(r.Context()).Info("session expired or unknown", "session", PublicID(key))
+	m.log(r.Context()).Info("session expired or unknown", "session", PublicID(key))
 	m.expireCookie(w)
+}
+
+// log is the logger of the request in ctx.
+func (m *Manager) log(ctx context.Context) *slog.Logger { return m.logger(ctx) }
+
+// setSessionID hands the public ID of the session under key to the
+// request's log line.
+func (m *Manager) setSessionID(ctx context.Context, key string) {
+	if m.tag != nil {
+		m.tag(ctx, PublicID(key))
+	}
 }
 
 // touchInterval is how long after its last refresh a session's idle deadline
@@ -281,9 +403,4 @@ func (m *Manager) baseCookie() *http.Cookie {
 	return &http.Cookie{Name: m.CookieName(), Path: "/", HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode}
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
+func truncate(s string, n int) string { return s[:min(len(s), n)] }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/session"
 	"github.com/sessionlab/sessionlab/internal/session/sessiontest"
@@ -40,7 +39,7 @@ func newFixture() *fixture {
 	return &fixture{store: sessiontest.NewCounting(memstore.New()), clock: &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
 }
 
-func (f *fixture) manager(t *testing.T, timeouts config.Timeouts, keys ...[]byte) *session.Manager {
+func (f *fixture) manager(t *testing.T, timeouts session.Timeouts, keys ...[]byte) *session.Manager {
 	t.Helper()
 	m, err := session.NewManager(session.Options{Store: f.store, Keys: keys, Timeouts: timeouts, Now: f.clock.Now})
 	if err != nil {
@@ -108,7 +107,7 @@ func TestExpiry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture()
-			m := f.manager(t, config.DefaultTimeouts, keyA)
+			m := f.manager(t, session.DefaultTimeouts, keyA)
 			s, c := start(t, m, session.StartOptions{Username: "ada", Remember: tt.remember})
 			began := f.clock.Now()
 			for {
@@ -137,7 +136,7 @@ func TestExpiry(t *testing.T) {
 
 func TestShortIdleUsedOftenNeverEnds(t *testing.T) {
 	f := newFixture()
-	timeouts := config.DefaultTimeouts
+	timeouts := session.DefaultTimeouts
 	timeouts.Idle = 2 * time.Second
 	m := f.manager(t, timeouts, keyA)
 	_, c := start(t, m, session.StartOptions{})
@@ -155,12 +154,13 @@ func TestShortIdleUsedOftenNeverEnds(t *testing.T) {
 
 func TestTouchWindow(t *testing.T) {
 	f := newFixture()
-	m := f.manager(t, config.DefaultTimeouts, keyA) // idle 30m: interval min(7.5m, 1m) = 1m
+	m := f.manager(t, session.DefaultTimeouts, keyA) // idle 30m: interval min(7.5m, 1m) = 1m
 	_, c := start(t, m, session.StartOptions{})
 	for _, tt := range []struct {
 		advance time.Duration
 		touches int
-	}{{10 * time.Second, 0}, {40 * time.Second, 0}, {15 * time.Second, 1}, {30 * time.Second, 0}, {31 * time.Second, 1}} {
+	}{{10 * time.Second, 0}, {40 * time.Second, 0}, {15 * time.Second, 1}, {30 * time.Second, 0}, {31 * time.Second, 1},
+		{59 * time.Second, 0}, {time.Second, 1}} { // exactly the interval since the last touch: due
 		f.store.Reset()
 		f.clock.Advance(tt.advance)
 		if s, _ := load(t, m, c); s == nil {
@@ -172,11 +172,27 @@ func TestTouchWindow(t *testing.T) {
 	}
 }
 
+// TestReissueAtTheEnd: a remembered session's cookie re-issued (key
+// rotation) less than a second before its absolute deadline is expired at
+// once (Max-Age=0), not turned into a cookie that lives until the browser
+// closes.
+func TestReissueAtTheEnd(t *testing.T) {
+	f := newFixture()
+	timeouts := session.DefaultTimeouts
+	timeouts.Remember, timeouts.RememberIdle = time.Hour, time.Hour
+	_, c := start(t, f.manager(t, timeouts, keyA), session.StartOptions{Username: "ada", Remember: true})
+	f.clock.Advance(time.Hour - 500*time.Millisecond)
+	s, w := load(t, f.manager(t, timeouts, keyB, keyA), c)
+	if re := cookieOf(w); s == nil || re == nil || re.MaxAge >= 0 {
+		t.Fatalf("re-issued %v for a session ending in 0.5 s, want Max-Age=0", re)
+	}
+}
+
 func TestKeyRotation(t *testing.T) {
 	f := newFixture()
-	_, old := start(t, f.manager(t, config.DefaultTimeouts, keyA), session.StartOptions{Username: "ada"})
+	_, old := start(t, f.manager(t, session.DefaultTimeouts, keyA), session.StartOptions{Username: "ada"})
 
-	rotated := f.manager(t, config.DefaultTimeouts, keyB, keyA)
+	rotated := f.manager(t, session.DefaultTimeouts, keyB, keyA)
 	s, w := load(t, rotated, old)
 	if s == nil {
 		t.Fatal("adding a key ended a session signed under the old one")
@@ -185,7 +201,7 @@ func TestKeyRotation(t *testing.T) {
 	if reissued == nil || reissued.MaxAge < 0 || reissued.Value == old.Value {
 		t.Fatalf("cookie not re-issued under the new key: %v", reissued)
 	}
-	onlyB := f.manager(t, config.DefaultTimeouts, keyB)
+	onlyB := f.manager(t, session.DefaultTimeouts, keyB)
 	if s, _ := load(t, onlyB, reissued); s == nil {
 		t.Fatal("the re-issued cookie does not verify under the new key alone")
 	}
@@ -199,9 +215,9 @@ func TestKeyRotation(t *testing.T) {
 
 func TestBadCookies(t *testing.T) {
 	f := newFixture()
-	m := f.manager(t, config.DefaultTimeouts, keyA)
+	m := f.manager(t, session.DefaultTimeouts, keyA)
 	_, good := start(t, m, session.StartOptions{})
-	_, foreign := start(t, f.manager(t, config.DefaultTimeouts, keyB), session.StartOptions{})
+	_, foreign := start(t, f.manager(t, session.DefaultTimeouts, keyB), session.StartOptions{})
 	tampered := *good
 	b := []byte(tampered.Value)
 	b[len(b)/2] ^= 1
@@ -228,14 +244,14 @@ func TestBadCookies(t *testing.T) {
 
 func TestRenewAndDestroy(t *testing.T) {
 	f := newFixture()
-	m := f.manager(t, config.DefaultTimeouts, keyA)
-	anon, c := start(t, m, session.StartOptions{Cart: map[string]int{"tea": 2}})
+	m := f.manager(t, session.DefaultTimeouts, keyA)
+	anon, c := startWith(t, m, "k", addOp("bag", "tea", 2))
 	w := httptest.NewRecorder()
 	s, err := m.Renew(w, request(c), anon, session.StartOptions{Username: "ada"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Key == anon.Key || s.Username != "ada" || s.Cart["tea"] != 2 {
+	if s.Key == anon.Key || s.Username != "ada" || s.Data.Maps["bag"]["tea"] != 2 || len(s.Applied) != 1 {
 		t.Fatalf("renewed = %+v", s.Record)
 	}
 	if old, _ := load(t, m, c); old != nil {
@@ -256,7 +272,7 @@ func TestRenewAndDestroy(t *testing.T) {
 
 func TestRawIDNeverStored(t *testing.T) {
 	f := newFixture()
-	m := f.manager(t, config.DefaultTimeouts, keyA)
+	m := f.manager(t, session.DefaultTimeouts, keyA)
 	s, c := start(t, m, session.StartOptions{Username: "ada"})
 	if len(s.Key) != 64 || s.Key != session.StoreKey(idOf(t, c)) {
 		t.Fatalf("store key %q is not the SHA-256 of the cookie's ID", s.Key)
@@ -281,19 +297,19 @@ func idOf(t *testing.T, c *http.Cookie) []byte {
 // TestRenewFailureKeepsTheOldSession: when the old session cannot be deleted
 // (the store failed between the two writes of a login), the login answers an
 // error and sets no cookie, so the browser keeps its old cookie and the old
-// session keeps its cart; the new session is removed again.
+// session keeps its data; the new session is removed again.
 func TestRenewFailureKeepsTheOldSession(t *testing.T) {
 	mem := memstore.New()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	newManager := func(store session.Store) *session.Manager {
-		m, err := session.NewManager(session.Options{Store: store, Keys: [][]byte{keyA}, Timeouts: config.DefaultTimeouts, Now: func() time.Time { return now }})
+		m, err := session.NewManager(session.Options{Store: store, Keys: [][]byte{keyA}, Timeouts: session.DefaultTimeouts, Now: func() time.Time { return now }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m
 	}
 	healthy := newManager(mem)
-	anon, c := start(t, healthy, session.StartOptions{Cart: map[string]int{"tea-assam": 2}})
+	anon, c := startWith(t, healthy, "k", addOp("bag", "tea-assam", 2))
 	failing := newManager(failDeleteOf{Store: mem, key: anon.Key})
 
 	w := httptest.NewRecorder()
@@ -304,8 +320,8 @@ func TestRenewFailureKeepsTheOldSession(t *testing.T) {
 		t.Fatalf("a failed renewal set cookies %q: the browser would lose its session", got)
 	}
 	old, _ := load(t, healthy, c)
-	if old == nil || old.Key != anon.Key || old.Cart["tea-assam"] != 2 {
-		t.Fatalf("the old cookie loads %+v, want the old session with its cart", old)
+	if old == nil || old.Key != anon.Key || old.Data.Maps["bag"]["tea-assam"] != 2 {
+		t.Fatalf("the old cookie loads %+v, want the old session with its data", old)
 	}
 	recs, err := mem.ListByUser(t.Context(), "ada", now)
 	if err != nil || len(recs) != 0 {

@@ -28,7 +28,7 @@ func (f *failingDelete) Delete(ctx context.Context, key string, now time.Time) (
 func TestRevokeWhere(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	record := func(key, user string) session.Record {
-		return session.Record{Key: key, Username: user, Cart: map[string]int{}, CreatedAt: now, LastSeenAt: now,
+		return session.Record{Key: key, Username: user, CreatedAt: now, LastSeenAt: now,
 			IdleWindow: time.Hour, IdleDeadline: now.Add(time.Hour), AbsoluteDeadline: now.Add(2 * time.Hour)}
 	}
 	expired := record("a4", "alice")

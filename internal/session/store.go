@@ -13,12 +13,15 @@ type Record struct {
 	Key string
 	// Username is the logged-in user, or "" for an anonymous session.
 	Username string
-	// Cart maps a product SKU to its quantity (1–99). Never nil when read.
-	Cart map[string]int
+	// Data is the features' data.
+	Data Data
 	// CreatedAt is when the session began.
 	CreatedAt time.Time
 	// LastSeenAt is when the idle deadline was last refreshed.
 	LastSeenAt time.Time
+	// AuthenticatedAt is the session's last login, registration,
+	// re-authentication or password change; zero while anonymous.
+	AuthenticatedAt time.Time
 	// IdleWindow is how long the session may stay unused.
 	IdleWindow time.Duration
 	// IdleDeadline is LastSeenAt + IdleWindow.
@@ -29,6 +32,10 @@ type Record struct {
 	Remember bool
 	// UserAgent is the User-Agent header of the request that started it.
 	UserAgent string
+	// Applied holds the idempotency keys the session has applied, oldest
+	// first: at most MaxKeys, each live for KeyLifetime. Stores return only
+	// the entries live at the time they are given.
+	Applied []Applied
 }
 
 // LiveAt reports whether the session has not yet ended at now.
@@ -45,40 +52,56 @@ func (r Record) ExpiresAt() time.Time {
 	return r.AbsoluteDeadline
 }
 
-// Limits of a cart, checked by every store inside its atomic update.
-const (
-	// MaxQuantity is the largest quantity of one line.
-	MaxQuantity = 99
-	// MaxCartLines is the largest number of distinct SKUs in a cart.
-	MaxCartLines = 50
-)
+// Change is one atomic change of a session's data: ops applied in order,
+// all or none, recorded under an idempotency key.
+type Change struct {
+	// Ops are the typed operations; at most one per map or counter name.
+	Ops []Op
+	// Key is the change's idempotency key: the client's Idempotency-Key,
+	// or an operation ID the Manager makes. "" records nothing (stores
+	// only; the Manager always records a key).
+	Key string
+	// Fingerprint identifies the request that carries Key (method, path
+	// and body): a repeat of Key with another fingerprint is ErrKeyReused.
+	Fingerprint string
+	// Start asks Manager.Change to begin an anonymous session holding the
+	// change when the request has no live session. Stores ignore it.
+	Start bool
+}
 
-// Errors a store returns from cart changes. They are outcomes, not failures:
-// the store changed nothing.
-var (
-	// ErrQuantity means the change would take a line past MaxQuantity.
-	ErrQuantity = errors.New("session: quantity out of bounds")
-	// ErrCartFull means the change would add a line past MaxCartLines.
-	ErrCartFull = errors.New("session: cart full")
-	// ErrNotInCart means the SKU is not in the cart.
-	ErrNotInCart = errors.New("session: not in cart")
-	// ErrExists means Create found a record with the same key.
-	ErrExists = errors.New("session: key already exists")
-)
+// Outcome is what a change found and left.
+type Outcome struct {
+	// Data is the session's data after the change (for a replay, as it is
+	// now). Empty when not Found.
+	Data Data
+	// Found reports whether a live session held the change (for
+	// Manager.Change: also one it started for it).
+	Found bool
+	// Replayed reports that the change's key was already recorded with
+	// the same fingerprint: nothing was applied or written.
+	Replayed bool
+}
+
+// ErrExists means Create found a record with the same key.
+var ErrExists = errors.New("session: key already exists")
 
 // Store keeps session records. Every method takes the current time where the
 // outcome depends on it: a record whose deadlines have passed is treated
 // exactly like a missing one, whatever garbage collection has or has not
-// deleted yet. "Not found" is a value (found == false); a non-nil error other
-// than the documented outcome errors above is a system failure (the store is
-// unreachable, throttled past retries, or answered something unexpected).
+// deleted yet. "Not found" is a value (found == false); a refusal is the
+// refusing op's own error, ErrKeyReused, ErrExists, or an error wrapping
+// ErrInvalidChange, and changes nothing; any other error is a system
+// failure (the store is unreachable, throttled past retries, or answered
+// something unexpected).
 type Store interface {
 	// Get returns the record under key. found is false when there is none or
 	// it is not live at now.
 	Get(ctx context.Context, key string, now time.Time) (rec Record, found bool, err error)
 
-	// Create stores a new record. It returns ErrExists, changing nothing,
-	// when a record with the same key is already there.
+	// Create stores a new record: its data (every name valid, see
+	// Data.Check) and its most recent MaxKeys idempotency entries. It
+	// returns ErrExists, changing nothing, when a record with the same key
+	// is already there.
 	Create(ctx context.Context, rec Record) error
 
 	// Touch sets LastSeenAt to now and IdleDeadline to now + the record's
@@ -95,21 +118,16 @@ type Store interface {
 	// no particular order.
 	ListByUser(ctx context.Context, username string, now time.Time) ([]Record, error)
 
-	// AddToCart atomically adds quantity (≥ 1) to the line sku of a live
-	// record and refreshes its idle deadline, returning the cart as stored
-	// afterwards. found is false when the record is missing or not live.
-	// It returns ErrQuantity when the line would pass MaxQuantity and
-	// ErrCartFull when a new line would pass MaxCartLines; both change
-	// nothing.
-	AddToCart(ctx context.Context, key, sku string, quantity int, now time.Time) (cart map[string]int, found bool, err error)
-
-	// SetCartQuantity atomically sets the line sku of a live record to
-	// quantity (1–MaxQuantity), or removes it when quantity is 0. It returns
-	// ErrNotInCart when the line is absent (for every quantity), changing
-	// nothing. Otherwise as AddToCart.
-	SetCartQuantity(ctx context.Context, key, sku string, quantity int, now time.Time) (cart map[string]int, found bool, err error)
-
-	// ClearCart atomically empties the cart of a live record. found is false
-	// when the record is missing or not live.
-	ClearCart(ctx context.Context, key string, now time.Time) (found bool, err error)
+	// Update applies change to the data of the live record under key as
+	// one atomic, conditional write that also records change's key (when
+	// it has one, see Remember) and refreshes the idle deadline, and
+	// returns the data after it. Nothing at all is written, not even the
+	// idle refresh, when:
+	//   - the record is missing or not live at now: Found is false;
+	//   - the key is recorded, live, with the same fingerprint: Replayed,
+	//     with the data as it is now;
+	//   - the key is recorded, live, with another fingerprint: ErrKeyReused;
+	//   - CheckOps or an op refuses: that error.
+	// Concurrent updates of one record never lose one another.
+	Update(ctx context.Context, key string, change Change, now time.Time) (Outcome, error)
 }

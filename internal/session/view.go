@@ -11,12 +11,15 @@ type View struct {
 	AbsoluteExpiresAt string `json:"absoluteExpiresAt"`
 	UserAgent         string `json:"userAgent"`
 	Current           bool   `json:"current"`
+	// AuthenticatedAt and FreshUntil are null for an anonymous session.
+	AuthenticatedAt *string `json:"authenticatedAt"`
+	FreshUntil      *string `json:"freshUntil"`
 }
 
-// NewView shows rec; current reports whether it is the request's own
-// session.
-func NewView(rec Record, current bool) View {
-	return View{
+// View shows rec; current reports whether it is the request's own session.
+// freshUntil is authenticatedAt + the re-authentication window.
+func (m *Manager) View(rec Record, current bool) View {
+	v := View{
 		ID:                PublicID(rec.Key),
 		CreatedAt:         timestamp(rec.CreatedAt),
 		LastSeenAt:        timestamp(rec.LastSeenAt),
@@ -25,6 +28,11 @@ func NewView(rec Record, current bool) View {
 		UserAgent:         rec.UserAgent,
 		Current:           current,
 	}
+	if !rec.AuthenticatedAt.IsZero() {
+		at, until := timestamp(rec.AuthenticatedAt), timestamp(m.freshUntil(rec))
+		v.AuthenticatedAt, v.FreshUntil = &at, &until
+	}
+	return v
 }
 
 // timestamp formats t as RFC 3339 in UTC, to the second.

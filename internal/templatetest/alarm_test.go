@@ -18,7 +18,6 @@ import (
 
 	"github.com/sessionlab/sessionlab/internal/apigw"
 	"github.com/sessionlab/sessionlab/internal/app"
-	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/session"
 )
@@ -148,7 +147,7 @@ func captureFunctionLogs(t *testing.T) functionLogs {
 	env := map[string]string{"SESSION_SECRET": hex.EncodeToString(secret), "COOKIE_SECURE": "true"}
 	mem := memstore.New()
 	opts := app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}}
-	codec, err := session.NewCodec([][]byte{foreign}, config.DefaultTimeouts.Remember)
+	codec, err := session.NewCodec([][]byte{foreign}, session.DefaultTimeouts.Remember)
 	if err != nil {
 		t.Fatal(err)
 	}

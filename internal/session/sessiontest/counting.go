@@ -10,7 +10,7 @@ import (
 
 // Counting wraps a session.Store and counts calls per method, so tests can
 // prove what a request costs (for example: a read inside the touch window is
-// one Get and no write; a cart change is one call).
+// one Get and no write; a change of session data is one Update).
 type Counting struct {
 	session.Store
 	mu    sync.Mutex
@@ -85,20 +85,8 @@ func (c *Counting) ListByUser(ctx context.Context, username string, now time.Tim
 	return c.Store.ListByUser(ctx, username, now)
 }
 
-// AddToCart counts and delegates.
-func (c *Counting) AddToCart(ctx context.Context, key, sku string, q int, now time.Time) (map[string]int, bool, error) {
-	c.count("AddToCart")
-	return c.Store.AddToCart(ctx, key, sku, q, now)
-}
-
-// SetCartQuantity counts and delegates.
-func (c *Counting) SetCartQuantity(ctx context.Context, key, sku string, q int, now time.Time) (map[string]int, bool, error) {
-	c.count("SetCartQuantity")
-	return c.Store.SetCartQuantity(ctx, key, sku, q, now)
-}
-
-// ClearCart counts and delegates.
-func (c *Counting) ClearCart(ctx context.Context, key string, now time.Time) (bool, error) {
-	c.count("ClearCart")
-	return c.Store.ClearCart(ctx, key, now)
+// Update counts and delegates.
+func (c *Counting) Update(ctx context.Context, key string, change session.Change, now time.Time) (session.Outcome, error) {
+	c.count("Update")
+	return c.Store.Update(ctx, key, change, now)
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -35,11 +34,12 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Touch", func(t *testing.T) { t.Parallel(); testTouch(t, newStore(t)) })
 	t.Run("Delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore(t)) })
 	t.Run("ListByUser", func(t *testing.T) { t.Parallel(); testListByUser(t, newStore(t)) })
-	t.Run("CartSteps", func(t *testing.T) { t.Parallel(); testCartSteps(t, newStore(t)) })
-	t.Run("CartLines", func(t *testing.T) { t.Parallel(); testCartLines(t, newStore(t)) })
-	t.Run("CartMissingSession", func(t *testing.T) { t.Parallel(); testCartMissing(t, newStore(t)) })
-	t.Run("CartInvalidSKU", func(t *testing.T) { t.Parallel(); testCartInvalidSKU(t, newStore(t)) })
+	t.Run("UpdateSteps", func(t *testing.T) { t.Parallel(); testUpdateSteps(t, newStore(t)) })
+	t.Run("UpdateKinds", func(t *testing.T) { t.Parallel(); testUpdateKinds(t, newStore(t)) })
+	t.Run("UpdateInvalid", func(t *testing.T) { t.Parallel(); testUpdateInvalid(t, newStore(t)) })
+	t.Run("UpdateMissingSession", func(t *testing.T) { t.Parallel(); testUpdateMissing(t, newStore(t)) })
 	t.Run("NoAliasing", func(t *testing.T) { t.Parallel(); testNoAliasing(t, newStore(t)) })
+	t.Run("Idempotency", func(t *testing.T) { t.Parallel(); testIdempotency(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); testConcurrent(t, newStore) })
 }
 
@@ -60,7 +60,6 @@ func newUsername(prefix string) string {
 func fixture(now time.Time) session.Record {
 	return session.Record{
 		Key:              newKey(),
-		Cart:             map[string]int{},
 		CreatedAt:        now,
 		LastSeenAt:       now,
 		IdleWindow:       idle,
@@ -87,9 +86,6 @@ func mustGet(t *testing.T, s session.Store, key string, now time.Time, want bool
 	if found != want {
 		t.Fatalf("Get at %v: found = %v, want %v", now, found, want)
 	}
-	if found && rec.Cart == nil {
-		t.Fatal("Get returned a nil cart")
-	}
 	return rec
 }
 
@@ -103,20 +99,27 @@ func diffRecord(got, want session.Record) string {
 	}
 	check("Key", got.Key == want.Key, got.Key, want.Key)
 	check("Username", got.Username == want.Username, got.Username, want.Username)
-	check("Cart", maps.Equal(got.Cart, want.Cart) && got.Cart != nil, got.Cart, want.Cart)
+	check("Data", got.Data.Equal(want.Data), got.Data, want.Data)
 	check("CreatedAt", got.CreatedAt.Equal(want.CreatedAt), got.CreatedAt, want.CreatedAt)
 	check("LastSeenAt", got.LastSeenAt.Equal(want.LastSeenAt), got.LastSeenAt, want.LastSeenAt)
+	check("AuthenticatedAt", got.AuthenticatedAt.Equal(want.AuthenticatedAt), got.AuthenticatedAt, want.AuthenticatedAt)
 	check("IdleWindow", got.IdleWindow == want.IdleWindow, got.IdleWindow, want.IdleWindow)
 	check("IdleDeadline", got.IdleDeadline.Equal(want.IdleDeadline), got.IdleDeadline, want.IdleDeadline)
 	check("AbsoluteDeadline", got.AbsoluteDeadline.Equal(want.AbsoluteDeadline), got.AbsoluteDeadline, want.AbsoluteDeadline)
 	check("Remember", got.Remember == want.Remember, got.Remember, want.Remember)
 	check("UserAgent", got.UserAgent == want.UserAgent, got.UserAgent, want.UserAgent)
+	check("Applied", slices.EqualFunc(got.Applied, want.Applied, sameApplied), got.Applied, want.Applied)
 	return strings.Join(d, "; ")
 }
 
-// isOutcome reports whether err is one of the documented outcome errors.
+func sameApplied(a, b session.Applied) bool {
+	return a.Key == b.Key && a.Fingerprint == b.Fingerprint && a.At.Equal(b.At)
+}
+
+// isOutcome reports whether err is a refusal the contract names (rather
+// than a system failure or an invalid change).
 func isOutcome(err error) bool {
-	for _, o := range []error{session.ErrQuantity, session.ErrCartFull, session.ErrNotInCart, session.ErrExists} {
+	for _, o := range []error{errRange, errFull, errMissing, session.ErrKeyReused, session.ErrExists} {
 		if errors.Is(err, o) {
 			return true
 		}
@@ -128,7 +131,12 @@ func testCreateGet(t *testing.T, s session.Store) {
 	now := start()
 	rec := fixture(now)
 	rec.Username = newUsername("carol")
-	rec.Cart = map[string]int{"tea-sencha": 2, "mug.blue": 99}
+	rec.Data = session.Data{
+		Maps:     map[string]map[string]int64{"bag": {"tea-sencha": 2, "mug.blue:1": 1 << 40, "minus": -7}, "empty": {}},
+		Counters: map[string]int64{"visits": 12, "zero": 0},
+	}
+	rec.AuthenticatedAt = now.Add(-time.Second)
+	rec.Applied = []session.Applied{applied("k-1", "fp", now.Add(-time.Hour)), applied("k-2", "fp", now)}
 	rec.Remember = true
 	rec.UserAgent = "Mozilla/5.0 (X11; Linux) \"quoted\" ümlaut"
 	mustCreate(t, s, rec)
@@ -154,19 +162,33 @@ func testCreateInvalid(t *testing.T, s session.Store) {
 	now := start()
 	empty := fixture(now)
 	empty.Key = ""
-	badCart := fixture(now)
-	badCart.Cart = map[string]int{"a": 100}
-	for name, rec := range map[string]session.Record{"empty key": empty, "quantity 100": badCart} {
+	badName := fixture(now)
+	badName.Data.Maps = map[string]map[string]int64{"bag": {"a b": 1}}
+	clash := fixture(now)
+	clash.Data = session.Data{Maps: map[string]map[string]int64{"x": {}}, Counters: map[string]int64{"x": 1}}
+	for name, rec := range map[string]session.Record{"empty key": empty, "bad entry name": badName, "map and counter": clash} {
 		if err := s.Create(t.Context(), rec); err == nil || isOutcome(err) {
 			t.Errorf("Create with %s: err = %v, want a plain error", name, err)
 		}
+		if rec.Key != "" {
+			mustGet(t, s, rec.Key, now, false)
+		}
 	}
-	nilCart := fixture(now)
-	nilCart.Cart = nil
-	mustCreate(t, s, nilCart)
-	if got := mustGet(t, s, nilCart.Key, now, true); len(got.Cart) != 0 {
-		t.Errorf("Create with a nil cart: Get cart = %v, want empty", got.Cart)
+	// More idempotency entries than a session keeps: the most recent stay.
+	many := fixture(now)
+	for i := range session.MaxKeys + 5 {
+		many.Applied = append(many.Applied, applied(fmt.Sprint("many-", i), "fp", now.Add(time.Duration(i-40)*time.Second)))
 	}
+	mustCreate(t, s, many)
+	if got := mustGet(t, s, many.Key, now, true); !slices.EqualFunc(got.Applied, many.Applied[5:], sameApplied) {
+		t.Errorf("Create with %d entries kept %d: %v", len(many.Applied), len(got.Applied), got.Applied)
+	}
+}
+
+// applied is the entry of a change with key and fingerprint at at.
+func applied(key, fingerprint string, at time.Time) session.Applied {
+	a, _ := session.AppliedFor(session.Change{Key: key, Fingerprint: fingerprint}, at)
+	return a
 }
 
 // deadlineCase is a record and an instant at which it has just ended.
@@ -206,20 +228,25 @@ var deadOps = []deadOp{
 	{"Touch", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
 		return s.Touch(t.Context(), key, at)
 	}},
-	{"AddToCart", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
-		_, found, err := s.AddToCart(t.Context(), key, "tea", 1, at)
-		return found, err
+	{"Update", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
+		out, err := s.Update(t.Context(), key, change("dead", add("bag", "tea", 1)), at)
+		return out.Found || !out.Data.Equal(session.Data{}), err
 	}},
-	{"SetCartQuantity", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
-		_, found, err := s.SetCartQuantity(t.Context(), key, "tea", 5, at)
-		return found, err
+	{"Update of a new map", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
+		out, err := s.Update(t.Context(), key, change("dead-2", add("fresh", "tea", 1), count("c", 1)), at)
+		return out.Found, err
 	}},
-	{"RemoveFromCart", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
-		_, found, err := s.SetCartQuantity(t.Context(), key, "tea", 0, at)
-		return found, err
+	{"Update set", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
+		out, err := s.Update(t.Context(), key, change("", set("bag", "tea", 5)), at)
+		return out.Found, err
 	}},
-	{"ClearCart", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
-		return s.ClearCart(t.Context(), key, at)
+	{"Update remove", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
+		out, err := s.Update(t.Context(), key, change("dead-3", remove("bag", "tea")), at)
+		return out.Found, err
+	}},
+	{"Update replay", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
+		out, err := s.Update(t.Context(), key, session.Change{Ops: []session.Op{clearMap("bag")}, Key: "seen", Fingerprint: "fp"}, at)
+		return out.Found || out.Replayed, err
 	}},
 	{"ListByUser", func(t *testing.T, s session.Store, key string, at time.Time) (bool, error) {
 		recs, err := s.ListByUser(t.Context(), "dora-deadlines", at)
@@ -238,7 +265,8 @@ func testDeadlines(t *testing.T, newStore NewStore) {
 				now := start()
 				rec := dc.rec(now)
 				rec.Username = "dora-deadlines"
-				rec.Cart = map[string]int{"tea": 3}
+				rec.Data = session.Data{Maps: map[string]map[string]int64{"bag": {"tea": 3}}, Counters: map[string]int64{"c": 1}}
+				rec.Applied = []session.Applied{applied("seen", "fp", now)}
 				mustCreate(t, s, rec)
 				end := dc.endAt(now)
 				justBefore := end.Add(-time.Millisecond)
@@ -266,7 +294,8 @@ func testTouch(t *testing.T, s session.Store) {
 	now := start()
 	rec := fixture(now)
 	rec.AbsoluteDeadline = now.Add(40 * time.Minute)
-	rec.Cart = map[string]int{"tea": 1}
+	rec.Data = session.Data{Maps: map[string]map[string]int64{"bag": {"tea": 1}}}
+	rec.Applied = []session.Applied{applied("k", "fp", now)}
 	mustCreate(t, s, rec)
 
 	at := now.Add(20 * time.Minute)
@@ -295,7 +324,7 @@ func testDelete(t *testing.T, s session.Store) {
 	now := start()
 	rec := fixture(now)
 	rec.Username = newUsername("erin")
-	rec.Cart = map[string]int{"tea": 4}
+	rec.Data = session.Data{Counters: map[string]int64{"visits": 4}}
 	mustCreate(t, s, rec)
 	old, found, err := s.Delete(t.Context(), rec.Key, now.Add(time.Minute))
 	if err != nil || !found {
@@ -332,7 +361,8 @@ func testListByUser(t *testing.T, s session.Store) {
 	a2 := add(alice, func(r *session.Record) {
 		r.Remember = true
 		r.UserAgent = "another browser"
-		r.Cart = map[string]int{"tea": 2}
+		r.Data = session.Data{Maps: map[string]map[string]int64{"bag": {"tea": 2}}}
+		r.AuthenticatedAt = now
 	})
 	add(alice, func(r *session.Record) { r.IdleDeadline = now.Add(time.Minute) })     // idle-ended at the query
 	add(alice, func(r *session.Record) { r.AbsoluteDeadline = now.Add(time.Minute) }) // absolute-ended
