@@ -28,7 +28,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/dynamoclient"
-	"github.com/sessionlab/sessionlab/internal/dynamostore"
+	"github.com/sessionlab/sessionlab/internal/dynamotables"
 	"github.com/sessionlab/sessionlab/internal/lambdafn"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/runner"
@@ -107,7 +107,7 @@ func createLocalTables(ctx context.Context, tpl *samtemplate.Template, envFile r
 	if err != nil {
 		return err
 	}
-	return dynamostore.CreateTablesFrom(ctx, client, tpl.CFN, dynamostore.LocalTableNames)
+	return dynamotables.CreateFrom(ctx, client, tpl.CFN, dynamotables.LocalNames)
 }
 
 func serve(ctx context.Context) error {
