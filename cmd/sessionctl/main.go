@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/sessionlab/sessionlab/internal/config"
-	"github.com/sessionlab/sessionlab/internal/lambdafn"
+	"github.com/sessionlab/sessionlab/internal/app/dynamostores"
 	"github.com/sessionlab/sessionlab/internal/session"
 )
 
@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, out io.Writer
 // openStore opens the sessions table named by the environment, as the
 // functions do.
 func openStore(ctx context.Context, getenv config.Getenv) (session.Store, error) {
-	stores, err := lambdafn.DynamoStores(ctx, getenv, false)
+	stores, err := dynamostores.Open(ctx, getenv, false)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sessionlab/sessionlab/internal/app"
+	"github.com/sessionlab/sessionlab/internal/app/authfn"
+	"github.com/sessionlab/sessionlab/internal/app/cartfn"
 	"github.com/sessionlab/sessionlab/internal/dynamostore"
 	"github.com/sessionlab/sessionlab/internal/dynamotest"
 	"github.com/sessionlab/sessionlab/internal/password"
@@ -176,11 +178,11 @@ func TestCallsPerRoute(t *testing.T) {
 		}
 		return ""
 	}
-	auth, err := app.Auth(t.Context(), getenv, o)
+	auth, err := authfn.Build(t.Context(), getenv, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cart, err := app.Cart(t.Context(), getenv, o)
+	cart, err := cartfn.Build(t.Context(), getenv, o)
 	if err != nil {
 		t.Fatal(err)
 	}
