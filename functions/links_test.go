@@ -197,3 +197,45 @@ func TestEveryTemplateFunctionHasItsMain(t *testing.T) {
 		t.Errorf("mains under functions/ %q, template functions %q", got, want)
 	}
 }
+
+// TestTheRulesCatch guards the rules themselves on made-up import graphs:
+// each breakage is reported, a clean graph is not.
+func TestTheRulesCatch(t *testing.T) {
+	clean := map[string][]string{
+		"cookies": {module + "internal/cookies", module + "internal/web"},
+		"auth":    {module + "internal/account", "github.com/aws/aws-sdk-go-v2/service/dynamodb", sdkServices + "internal/checksum"},
+		"cart":    {module + "internal/cart", module + "internal/dynamostore", sdkServices + "dynamodbstreams/types"},
+	}
+	if got := problems(clean); len(got) != 0 {
+		t.Fatalf("a clean graph: %q", got)
+	}
+	tests := []struct {
+		name, fn, pkg, want string
+	}{
+		{"another function's feature", "cookies", module + "internal/cart", "cookies links " + module + "internal/cart, the feature of cart"},
+		{"the SDK without a database", "cookies", "github.com/aws/aws-sdk-go-v2/service/dynamodb", "but it has no database"},
+		{"smithy without a database", "cookies", "github.com/aws/smithy-go/middleware", "but it has no database"},
+		{"the registry", "cart", module + "internal/allfunctions", "the registry of every function"},
+		{"goformation", "auth", "github.com/awslabs/goformation/v7/cloudformation/dynamodb", "goformation"},
+		{"the SDK's config", "auth", "github.com/aws/aws-sdk-go-v2/config/internal/ini", "credential chain"},
+		{"STS", "cart", sdkServices + "sts", "DynamoDB's only"},
+		{"a test helper", "cart", "testing", "test helpers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			deps := maps.Clone(clean)
+			deps[tt.fn] = append(slices.Clone(deps[tt.fn]), tt.pkg)
+			got := problems(deps)
+			if len(got) != 1 || !strings.Contains(got[0], tt.want) {
+				t.Errorf("problems = %q, want one with %q", got, tt.want)
+			}
+		})
+	}
+	missing := maps.Clone(clean)
+	delete(missing, "cart")
+	missing["visits"] = []string{module + "internal/visits"}
+	got := problems(missing)
+	if len(got) != 2 || !strings.Contains(got[0], "there is no functions/cart") || !strings.Contains(got[1], "functions/visits has no row") {
+		t.Errorf("a main without a row and a row without a main: %q", got)
+	}
+}
