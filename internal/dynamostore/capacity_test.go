@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +28,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/dynamostore"
 	"github.com/sessionlab/sessionlab/internal/dynamotest"
 	"github.com/sessionlab/sessionlab/internal/password"
+	"github.com/sessionlab/sessionlab/internal/samtemplate"
 )
 
 // usage is what one request cost in DynamoDB: calls per operation, and
@@ -151,6 +155,38 @@ func deref(cc *types.ConsumedCapacity) []types.ConsumedCapacity {
 	return []types.ConsumedCapacity{*cc}
 }
 
+// browserUA is a Chrome User-Agent as the browser sends it (117 bytes).
+const browserUA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+
+// otherSession is the id of the session of a GET /api/sessions answer that
+// is not the current one.
+func otherSession(t *testing.T, body []byte) string {
+	t.Helper()
+	var list struct {
+		Sessions []struct {
+			ID      string `json:"id"`
+			Current bool   `json:"current"`
+		} `json:"sessions"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatalf("sessions list %s: %v", body, err)
+	}
+	for _, s := range list.Sessions {
+		if !s.Current {
+			return s.ID
+		}
+	}
+	t.Fatalf("no other session in %s", body)
+	return ""
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // TestCallsPerRoute drives every route that touches DynamoDB through the
 // real handlers on the emulator, asserts the calls each one makes (a data
 // change: one UpdateItem and no read; a read inside the touch window: one
@@ -196,23 +232,30 @@ func TestCallsPerRoute(t *testing.T) {
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	do := func(method, path, body string, headers ...string) int {
+	var lastBody []byte
+	// send makes one request from client with a browser's User-Agent (117
+	// bytes, stored in the session: it is part of every item's size).
+	send := func(client *http.Client, method, path, body string, headers ...string) int {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("User-Agent", browserUA)
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
 		}
-		resp, err := c.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		defer resp.Body.Close()
+		lastBody, _ = io.ReadAll(resp.Body)
 		return resp.StatusCode
 	}
+	do := func(method, path, body string, headers ...string) int { return send(c, method, path, body, headers...) }
 	advance := func(d time.Duration) { clock.Lock(); clock.t = clock.t.Add(d); clock.Unlock() }
 	var rows []string
+	covered := map[string]bool{} // route keys with a row
 	// step makes one request and checks its calls. A change whose
 	// condition fails reads the item once more on an emulator that does
 	// not return it with the failure (dynalite): explains says so.
@@ -237,6 +280,7 @@ func TestCallsPerRoute(t *testing.T) {
 			t.Errorf("%s wrote the index (%g units)", name, u.indexW)
 		}
 		rows = append(rows, fmt.Sprintf("| %s | `%s %s` | %s |", name, method, path, u))
+		covered[method+" "+path] = true
 	}
 	add := `{"sku":"tea-sencha","quantity":1}`
 	step("catalogue", "GET", "/api/products", "", 200, map[string]int{})
@@ -259,14 +303,46 @@ func TestCallsPerRoute(t *testing.T) {
 	advance(2 * time.Minute)
 	step("read, touch due, 32 keys held", "GET", "/api/cart", "", 200, map[string]int{"GetItem": 1, "UpdateItem": 1})
 	creds := `{"username":"cap-user","password":"a long test password"}`
-	step("register (carries the cart)", "POST", "/api/register", creds, 201,
+	step("register (carries the cart and 32 keys)", "POST", "/api/register", creds, 201,
 		map[string]int{"PutItem": 2, "GetItem": 1, "DeleteItem": 1})
 	step("current session", "GET", "/api/session", "", 200, map[string]int{"GetItem": 1})
-	step("login (a new session ID)", "POST", "/api/login", creds, 200,
+	step("login (a new session ID, 32 keys carried)", "POST", "/api/login", creds, 200,
 		map[string]int{"UpdateItem": 1, "GetItem": 2, "DeleteItem": 2, "PutItem": 1})
-	step("list sessions", "GET", "/api/sessions", "", 200, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1})
-	step("end the other sessions", "DELETE", "/api/sessions", "", 204, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1})
+	step("a wrong password", "POST", "/api/login", `{"username":"cap-user","password":"not the password"}`, 401,
+		map[string]int{"UpdateItem": 1, "GetItem": 1})
+	// A second device of the same user, for the session list and revoking.
+	jar2, _ := cookiejar.New(nil)
+	other := &http.Client{Jar: jar2}
+	if got := send(other, "POST", "/api/login", creds); got != 200 {
+		t.Fatalf("login of a second device: %d", got)
+	}
+	step("list sessions (2 devices)", "GET", "/api/sessions", "", 200, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1})
+	otherID := otherSession(t, lastBody)
+	step("end one session", "DELETE", "/api/sessions/"+otherID, "", 204, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1, "DeleteItem": 1})
+	covered["DELETE /api/sessions/{id}"] = covered["DELETE /api/sessions/"+otherID]
+	if got := send(other, "POST", "/api/login", creds); got != 200 {
+		t.Fatalf("login of a second device: %d", got)
+	}
+	step("end the other sessions (1 other)", "DELETE", "/api/sessions", "", 204, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1, "DeleteItem": 1})
 	step("logout", "POST", "/api/logout", "", 204, map[string]int{"GetItem": 1, "DeleteItem": 1})
+	for i := range 5 { // the attempt window's limit
+		send(other, "POST", "/api/login", fmt.Sprintf(`{"username":"cap-user","password":"wrong %d"}`, i))
+	}
+	step("login refused: too many attempts", "POST", "/api/login", creds, 429, map[string]int{"UpdateItem": 1, "explain": 1})
+	covered["PUT /api/cart/items/{sku}"] = covered["PUT /api/cart/items/tea-sencha"]
+	covered["DELETE /api/cart/items/{sku}"] = covered["DELETE /api/cart/items/tea-sencha"]
+	tpl, err := samtemplate.Load(filepath.Join(must(dynamotest.ModuleRoot()), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"AuthFunction", "CartFunction"} { // the functions with a store
+		fn, _ := tpl.Function(name)
+		for _, r := range fn.Routes {
+			if !covered[r.Key()] {
+				t.Errorf("%s: route %s has no row in the table", name, r.Key())
+			}
+		}
+	}
 	t.Logf("DynamoDB calls and capacity units per request (%s):\n| request | route | calls | RCU | WCU | index units |\n|---|---|---|---|---|---|\n%s",
 		env.Endpoint, strings.Join(rows, "\n"))
 }
