@@ -160,9 +160,9 @@ func coldStart(rie string, t *target, env []string, inittrace bool) (time.Durati
 	if err != nil {
 		return 0, nil, err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr, apiAddr := fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", apiPort)
 	var out bytes.Buffer
-	args := []string{"--runtime-interface-emulator-address", addr, "--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort),
+	args := []string{"--runtime-interface-emulator-address", addr, "--runtime-api-address", apiAddr,
 		"--log-level", "error", t.bootstrap}
 	if inittrace {
 		args = append(args[:len(args)-1], "/usr/bin/env", "GODEBUG=inittrace=1", t.bootstrap)
@@ -177,8 +177,13 @@ func coldStart(rie string, t *target, env []string, inittrace bool) (time.Durati
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the group this process made
 		_ = cmd.Wait()
 	}()
-	if err := waitListening(addr, 10*time.Second); err != nil {
-		return 0, out.Bytes(), err
+	// Both servers of the emulator: it may start the bootstrap before its
+	// runtime API listens when an invocation comes at once (then the
+	// bootstrap's first "next" is refused and it exits).
+	for _, a := range []string{addr, apiAddr} {
+		if err := waitListening(a, 10*time.Second); err != nil {
+			return 0, out.Bytes(), err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
