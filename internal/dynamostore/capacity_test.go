@@ -482,6 +482,9 @@ func TestCallsPerRoute(t *testing.T) {
 	}
 	step("end the other sessions (1 other)", "DELETE", "/api/sessions", "", 204, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1, "DeleteItem": 1, "index": 1})
 	step("logout", "POST", "/api/logout", "", 204, map[string]int{"GetItem": 1, "DeleteItem": 1, "index": 1})
+	step("first add after logout", "POST", "/api/cart/items", add, 200, map[string]int{"PutItem": 1})
+	step("login from an anonymous session", "POST", "/api/login", creds, 200,
+		map[string]int{"UpdateItem": 1, "GetItem": 2, "DeleteItem": 2, "PutItem": 1, "index": 1})
 	for i := range 5 { // the attempt window's limit
 		send(other, "POST", "/api/login", fmt.Sprintf(`{"username":"cap-user","password":"wrong %d"}`, i))
 	}
