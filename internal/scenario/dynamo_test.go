@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/sessionlab/sessionlab/internal/app"
+	"github.com/sessionlab/sessionlab/internal/app/dynamostores"
 	"github.com/sessionlab/sessionlab/internal/dynamotest"
-	"github.com/sessionlab/sessionlab/internal/lambdafn"
 	"github.com/sessionlab/sessionlab/internal/runner"
 )
 
@@ -22,7 +22,7 @@ func startDynamoRunner(t *testing.T) (string, *dynamotest.Env) {
 	env := dynamotest.New(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	srv := startRunnerWithEnv(t, app.Options{OpenStores: lambdafn.DynamoStores}, runner.EnvFile{"Parameters": {
+	srv := startRunnerWithEnv(t, app.Options{OpenStores: dynamostores.Open}, runner.EnvFile{"Parameters": {
 		"SESSION_SECRET":    hex.EncodeToString(key),
 		"COOKIE_SECURE":     "false",
 		"SESSIONS_TABLE":    env.SessionsTable,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/memstore"
@@ -37,7 +38,7 @@ func startRunnerWithEnv(t *testing.T, opts app.Options, envFile runner.EnvFile) 
 		SiteDir:  "../../site",
 		EnvFile:  envFile,
 		Build: func(ctx context.Context, name string, getenv config.Getenv) (http.Handler, error) {
-			return app.Build(ctx, name, getenv, opts)
+			return allfunctions.Build(ctx, name, getenv, opts)
 		},
 	})
 	if err != nil {

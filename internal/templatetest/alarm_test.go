@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/apigw"
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/memstore"
@@ -127,7 +128,7 @@ type functionLogs struct {
 const tamperedMsg = "tampered or foreign session cookie seen"
 
 // captureFunctionLogs runs the functions as their Lambda
-// main does (app.Build behind apigw.Handler, the default slog logger a JSON
+// main does (allfunctions.Build behind apigw.Handler, the default slog logger a JSON
 // handler with default options, a Lambda request ID in the context), with
 // COOKIE_SECURE=true as in AWS. It starts a session (a cart), then sends
 // each function a request without a cookie, one with the real session
@@ -159,7 +160,7 @@ func captureFunctionLogs(t *testing.T) functionLogs {
 	var out functionLogs
 	handlers := map[string]apigw.LambdaHandler{}
 	for _, fn := range []string{"CartFunction", "AuthFunction", "CookiesFunction"} {
-		h, err := app.Build(context.Background(), fn, func(k string) string { return env[k] }, opts)
+		h, err := allfunctions.Build(context.Background(), fn, func(k string) string { return env[k] }, opts)
 		if err != nil {
 			t.Fatalf("build %s: %v", fn, err)
 		}

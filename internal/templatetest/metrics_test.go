@@ -21,9 +21,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/apigw"
 	"github.com/sessionlab/sessionlab/internal/app"
-	"github.com/sessionlab/sessionlab/internal/lambdafn"
+	"github.com/sessionlab/sessionlab/internal/app/dynamostores"
 	"github.com/sessionlab/sessionlab/internal/loopback"
 	"github.com/sessionlab/sessionlab/internal/metrics"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
@@ -88,8 +89,8 @@ type emfCapture struct {
 	namespace string   // the METRICS_NAMESPACE they were given
 }
 
-// captureEMF runs every function as Lambda does (app.Build with the
-// environment the template declares, the DynamoDB stores of lambdafn behind
+// captureEMF runs every function as Lambda does (allfunctions.Build with the
+// environment the template declares, the DynamoDB stores of dynamostores.Open behind
 // apigw.Handler, JSON logs) with METRICS_NAMESPACE and ORIGIN_SECRET set and
 // a DynamoDB endpoint nobody listens on, and sends what makes the code
 // count: to every function, a request that skipped CloudFront (refused);
@@ -130,7 +131,7 @@ func captureEMF(t *testing.T) emfCapture {
 				env[k] = v
 			}
 		}
-		h, err := app.Build(context.Background(), fn.Name, func(k string) string { return env[k] }, app.Options{OpenStores: lambdafn.DynamoStores})
+		h, err := allfunctions.Build(context.Background(), fn.Name, func(k string) string { return env[k] }, app.Options{OpenStores: dynamostores.Open})
 		if err != nil {
 			t.Fatalf("build %s: %v", fn.Name, err)
 		}
