@@ -47,6 +47,7 @@ var Functions = map[string]Builder{
 	"CookiesFunction": Cookies,
 	"AuthFunction":    Auth,
 	"CartFunction":    Cart,
+	"VisitsFunction":  Visits,
 }
 
 // Build builds the function called name.

@@ -173,7 +173,8 @@ func captureEMF(t *testing.T) emfCapture {
 // replayRoutes are the changes captureEMF sends twice with one
 // Idempotency-Key (their bodies): one per feature that records keys.
 var replayRoutes = map[string]string{
-	"POST /api/cart/items": `{"sku":"tea-sencha","quantity":1}`,
+	"POST /api/cart/items":     `{"sku":"tea-sencha","quantity":1}`,
+	"POST /api/session/visits": "",
 }
 
 // replay builds the function name on an in-memory store with getenv and
