@@ -24,7 +24,7 @@ const (
 	// MaxVisits is the largest count: 2^53-1, the largest integer a JSON
 	// number holds exactly in every client (JavaScript's
 	// Number.MAX_SAFE_INTEGER). A visit past it is refused, not wrapped.
-	MaxVisits = 1<<53 - 1
+	MaxVisits = 9007199254740991
 )
 
 // errLimit refuses a visit past MaxVisits.

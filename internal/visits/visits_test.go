@@ -277,7 +277,7 @@ func TestConcurrentVisitsAllCount(t *testing.T) {
 // JSON client): the visit that reaches it counts, the next is 409
 // visit_limit_reached and changes nothing.
 func TestLimit(t *testing.T) {
-	if visits.MaxVisits != 9007199254740991 {
+	if visits.MaxVisits != 1<<53-1 {
 		t.Fatalf("MaxVisits = %d, want 2^53-1", int64(visits.MaxVisits))
 	}
 	store := memstore.New()
