@@ -37,6 +37,9 @@ type Options struct {
 	OpenStores func(ctx context.Context, getenv config.Getenv, withUsers bool) (Stores, error)
 	Now        func() time.Time // the clock; time.Now when nil
 	Password   password.Params  // argon2id cost; password.Default when zero
+	// StoreUsed, when set, hears of every store call a function makes, by
+	// its use (tests: which of its declared StoreUses the code reaches).
+	StoreUsed func(function string, use StoreUse)
 }
 
 // Builder builds one function's handler.
@@ -49,13 +52,18 @@ var Functions = map[string]Builder{
 	"CartFunction":    Cart,
 }
 
-// Build builds the function called name.
+// Build builds the function called name, with stores that allow only the
+// uses it declares in StoreUses.
 func Build(ctx context.Context, name string, getenv config.Getenv, o Options) (http.Handler, error) {
 	b, ok := Functions[name]
 	if !ok {
 		return nil, fmt.Errorf("no function called %q", name)
 	}
-	h, err := b(ctx, getenv, o)
+	uses, ok := StoreUses[name]
+	if !ok {
+		return nil, fmt.Errorf("%s declares no store uses: add it to app.StoreUses", name)
+	}
+	h, err := b(ctx, getenv, o.limited(name, uses))
 	return edge(h, err, getenv)
 }
 
