@@ -28,12 +28,12 @@ import (
 // dynamoCall is one table (or index) access of a DynamoDB request, as IAM
 // judges it.
 type dynamoCall struct {
-	op     string   // the action: GetItem, UpdateItem, ...
-	table  string   // the table's name in the request
-	index  string   // the index queried, or ""
-	attrs  []string // the top-level attributes it names, sorted
-	values string   // ReturnValues (writes; "NONE" when unset)
-	selects string  // Select (reads): SPECIFIC_ATTRIBUTES when it names what it reads
+	op      string   // the action: GetItem, UpdateItem, ...
+	table   string   // the table's name in the request
+	index   string   // the index queried, or ""
+	attrs   []string // the top-level attributes it names, sorted
+	values  string   // ReturnValues (writes; "NONE" when unset)
+	selects string   // Select (reads): SPECIFIC_ATTRIBUTES when it names what it reads
 }
 
 // reads are the actions that take Select, writes those that take
