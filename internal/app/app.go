@@ -14,6 +14,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/cart"
 	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/cookies"
+	"github.com/sessionlab/sessionlab/internal/metrics"
 	"github.com/sessionlab/sessionlab/internal/password"
 	"github.com/sessionlab/sessionlab/internal/session"
 	"github.com/sessionlab/sessionlab/internal/user"
@@ -111,6 +112,10 @@ func Cart(ctx context.Context, getenv config.Getenv, o Options) (http.Handler, e
 	return web.API(mux, ck.SiteOrigin)
 }
 
+// countTampered counts a session cookie whose signature did not verify,
+// for the tamper alarm (template.yaml: TamperedSessionCookiesAlarm).
+func countTampered(ctx context.Context) { metrics.Add(ctx, metrics.TamperedSessionCookies) }
+
 // sessionManager reads the session configuration and, when o has no
 // stores, opens them (withUsers: the users table too).
 func sessionManager(ctx context.Context, getenv config.Getenv, o *Options, withUsers bool) (*session.Manager, config.Cookies, error) {
@@ -135,6 +140,6 @@ func sessionManager(ctx context.Context, getenv config.Getenv, o *Options, withU
 		}
 	}
 	m, err := session.NewManager(session.Options{Store: o.Stores.Sessions, Keys: keys, Timeouts: timeouts, Secure: ck.Secure, Now: o.Now,
-		Logger: web.Logger, SetSessionID: web.SetSessionID})
+		Logger: web.Logger, SetSessionID: web.SetSessionID, TamperedCookie: countTampered})
 	return m, ck, err
 }
