@@ -36,12 +36,13 @@ type dynamoCall struct {
 	selects string   // Select (reads): SPECIFIC_ATTRIBUTES when it names what it reads
 }
 
-// reads are the actions that take Select, writes those that take
-// ReturnValues (IAM's condition keys of each action: Service Authorization
-// Reference, Amazon DynamoDB).
+// readActions are the actions that take the condition key dynamodb:Select,
+// writeActions those that take dynamodb:ReturnValues (Service
+// Authorization Reference, Amazon DynamoDB). BatchWriteItem takes neither;
+// the store does not call it.
 var (
 	readActions  = map[string]bool{"GetItem": true, "BatchGetItem": true, "Query": true, "Scan": true}
-	writeActions = map[string]bool{"PutItem": true, "UpdateItem": true, "DeleteItem": true, "BatchWriteItem": true}
+	writeActions = map[string]bool{"PutItem": true, "UpdateItem": true, "DeleteItem": true}
 )
 
 // legacyParameters name attributes outside expressions; the store uses
