@@ -95,11 +95,12 @@ type emfCapture struct {
 // apigw.Handler, JSON logs) with METRICS_NAMESPACE and ORIGIN_SECRET set and
 // a DynamoDB endpoint nobody listens on, and sends what makes the code
 // count: to every function, a request that skipped CloudFront (refused);
-// with CloudFront's header, a request that needs the store (503). A replay
-// needs a store that answers: each function with a route of replayRoutes is
-// built again on an in-memory store and sent that change twice with one
-// Idempotency-Key. Phase 2 of issue 15 adds a request here for every new
-// emission point (emitted tells which).
+// with CloudFront's header, a request with a badly signed session cookie
+// (counted, answered without a session), and one that needs the store
+// (503). A replay needs a store that answers: each function with a route
+// of replayRoutes is built again on an in-memory store and sent that change
+// twice with one Idempotency-Key. Phase 2 of issue 15 adds a request here
+// for every new emission point (emitted tells which).
 func captureEMF(t *testing.T) emfCapture {
 	t.Helper()
 	var buf bytes.Buffer
@@ -126,7 +127,7 @@ func captureEMF(t *testing.T) emfCapture {
 		"DYNAMODB_ENDPOINT": fmt.Sprintf("http://127.0.0.1:%d", port),
 	}
 	viaCloudFront := map[string]string{strings.ToLower(web.OriginHeader): overrides["ORIGIN_SECRET"]}
-	storeRequested, replayed := false, 0
+	storeRequested, tampered, replayed := false, false, 0
 	for _, fn := range tpl.Functions {
 		env := maps.Clone(fn.Env)
 		for k, v := range overrides {
@@ -144,6 +145,14 @@ func captureEMF(t *testing.T) emfCapture {
 		if status := call(t, handler, route.Method, fill(route.Path), nil, ""); status != http.StatusForbidden {
 			t.Fatalf("%s %s without CloudFront's header: %d, want 403", fn.Name, route.Key(), status)
 		}
+		if slices.ContainsFunc(fn.Routes, func(r samtemplate.Route) bool { return r.Key() == "GET /api/cart" }) {
+			tampered = true
+			bad := map[string]string{"cookie": "__Host-session=" + strings.Repeat("A", 60)}
+			maps.Copy(bad, viaCloudFront)
+			if status := call(t, handler, "GET", "/api/cart", bad, ""); status != http.StatusOK {
+				t.Fatalf("GET /api/cart with a badly signed session cookie: %d, want 200 (no session)", status)
+			}
+		}
 		if slices.ContainsFunc(fn.Routes, func(r samtemplate.Route) bool { return r.Key() == "POST /api/cart/items" }) {
 			storeRequested = true
 			if status := call(t, handler, "POST", "/api/cart/items", viaCloudFront, `{"sku":"tea-sencha","quantity":1}`); status != http.StatusServiceUnavailable {
@@ -157,8 +166,8 @@ func captureEMF(t *testing.T) emfCapture {
 			}
 		}
 	}
-	if !storeRequested {
-		t.Fatal("no function serves POST /api/cart/items: pick another route that writes the store")
+	if !storeRequested || !tampered {
+		t.Fatal("no function serves POST /api/cart/items or GET /api/cart: pick other routes that write the store and read a session cookie")
 	}
 	if replayed != len(replayRoutes) {
 		t.Fatalf("%d of the %d routes of replayRoutes are in the template", replayed, len(replayRoutes))
@@ -334,8 +343,10 @@ func TestEveryMetricLineIsEMFAndWatched(t *testing.T) {
 			set(r, map[string]any{"Fn::Sub": strings.ReplaceAll(widgets(r), `"StoreUnavailable"`, `"StoreDown"`)}, res("Dashboard", "DashboardBody")...)
 		}, "metric StoreUnavailable (internal/metrics) is on no alarm or the dashboard"},
 		{"counted twice", func(r map[string]any) {
-			f := at(r, res("TamperedSessionCookieFilter", "MetricTransformations")...).([]any)[0].(map[string]any)
-			f["MetricName"] = "StoreUnavailable"
+			r["Resources"].(map[string]any)["StoreUnavailableFilter"] = map[string]any{"Type": "AWS::Logs::MetricFilter", "Properties": map[string]any{
+				"LogGroupName": map[string]any{"Ref": "FunctionLogs"}, "FilterPattern": `{ $.msg = "store unavailable" }`,
+				"MetricTransformations": []any{map[string]any{"MetricNamespace": map[string]any{"Fn::Sub": customNamespace}, "MetricName": "StoreUnavailable", "MetricValue": "1"}},
+			}}
 		}, "it would count twice"},
 	})
 	// The rule also judges the lines: a line that is not EMF, a metric in
