@@ -16,7 +16,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -25,7 +27,9 @@ import (
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/lambdafn"
 	"github.com/sessionlab/sessionlab/internal/loopback"
+	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/metrics"
+	"github.com/sessionlab/sessionlab/internal/password"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 	"github.com/sessionlab/sessionlab/internal/web"
 )
@@ -93,9 +97,10 @@ type emfCapture struct {
 // apigw.Handler, JSON logs) with METRICS_NAMESPACE and ORIGIN_SECRET set and
 // a DynamoDB endpoint nobody listens on, and sends what makes the code
 // count: to every function, a request that skipped CloudFront (refused);
-// with CloudFront's header, a request that needs the store (503). Phase 2
-// of issue 15 adds a request here for every new emission point (emitted
-// tells which).
+// with CloudFront's header, a request that needs the store (503); and the
+// account routes' emission points on a store that answers
+// (captureAccountMetrics). Every new emission point needs a request here
+// (emitted tells which).
 func captureEMF(t *testing.T) emfCapture {
 	t.Helper()
 	var buf bytes.Buffer
@@ -149,12 +154,76 @@ func captureEMF(t *testing.T) emfCapture {
 	if !storeRequested {
 		t.Fatal("no function serves POST /api/cart/items: pick another route that writes the store")
 	}
+	captureAccountMetrics(t, tpl, overrides, viaCloudFront)
 	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		if strings.Contains(l, `"_aws"`) {
 			got.lines = append(got.lines, l)
 		}
 	}
 	return got
+}
+
+// captureAccountMetrics runs the AuthFunction once more as Lambda does
+// (its declared environment, apigw.Handler), on an in-memory store that
+// answers and with a clock it moves, and sends what its password routes
+// count: a registration (Logins), five wrong passwords
+// (FailedPasswordChecks), one more attempt (ThrottledPasswordChecks), and,
+// once the session is no longer fresh, an attempt to end sessions
+// (ReauthenticationRequired).
+func captureAccountMetrics(t *testing.T, tpl *samtemplate.Template, overrides, viaCloudFront map[string]string) {
+	t.Helper()
+	fn, ok := tpl.Function("AuthFunction")
+	if !ok {
+		t.Fatal("no AuthFunction")
+	}
+	env := maps.Clone(fn.Env)
+	for k, v := range overrides {
+		if _, declared := env[k]; declared {
+			env[k] = v
+		}
+	}
+	mem := memstore.New()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h, err := app.Build(context.Background(), fn.Name, func(k string) string { return env[k] },
+		app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}, Now: clock,
+			Password: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	if err != nil {
+		t.Fatalf("build %s on memstore: %v", fn.Name, err)
+	}
+	handler := apigw.Handler(h)
+	creds := func(pw string) string { return `{"username":"metrics-user","password":"` + pw + `"}` }
+	resp := send(t, handler, "POST", "/api/register", viaCloudFront, creds("a long right password"), nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("register: %d %s", resp.StatusCode, resp.Body)
+	}
+	var cookies []string
+	for _, c := range resp.Cookies {
+		cookies = append(cookies, strings.SplitN(c, ";", 2)[0])
+	}
+	steps := []struct {
+		method, path, body string
+		status             int
+	}{
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a long right password"), http.StatusTooManyRequests},
+	}
+	for _, st := range steps {
+		if r := send(t, handler, st.method, st.path, viaCloudFront, st.body, nil); r.StatusCode != st.status {
+			t.Fatalf("%s %s: %d %s, want %d", st.method, st.path, r.StatusCode, r.Body, st.status)
+		}
+	}
+	mu.Lock()
+	now = now.Add(6 * time.Minute) // past SESSION_REAUTH_WINDOW (5m), within the idle timeout
+	mu.Unlock()
+	if r := send(t, handler, "DELETE", "/api/sessions", viaCloudFront, "", cookies); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("DELETE /api/sessions past freshUntil: %d %s, want 403", r.StatusCode, r.Body)
+	}
 }
 
 // fill puts a value into each {parameter} of a route path.
@@ -169,10 +238,17 @@ func fill(path string) string {
 // call sends one API Gateway (payload 2.0) event and returns the status.
 func call(t *testing.T, h apigw.LambdaHandler, method, path string, headers map[string]string, body string) int {
 	t.Helper()
+	return send(t, h, method, path, headers, body, nil).StatusCode
+}
+
+// send sends one API Gateway (payload 2.0) event with cookies
+// ("name=value") and returns the response event.
+func send(t *testing.T, h apigw.LambdaHandler, method, path string, headers map[string]string, body string, cookies []string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
 	hdr := map[string]string{"content-type": "application/json", "sec-fetch-site": "same-origin", "user-agent": "templatetest"}
 	maps.Copy(hdr, headers)
 	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RawPath: path, Body: body, Headers: hdr,
+		Version: "2.0", RawPath: path, Body: body, Headers: hdr, Cookies: cookies,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RequestID: "apigw-" + method, DomainName: "abc123.execute-api.eu-west-1.amazonaws.com",
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "192.0.2.1"},
@@ -183,7 +259,7 @@ func call(t *testing.T, h apigw.LambdaHandler, method, path string, headers map[
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	return resp.StatusCode
+	return resp
 }
 
 // usedMetrics are the custom metrics (names in customNamespace) that an
@@ -295,9 +371,9 @@ func TestEveryMetricLineIsEMFAndWatched(t *testing.T) {
 	if p := metricsRule(other, nil)(tp); !slices.ContainsFunc(p, func(s string) bool { return strings.Contains(s, "not one of metrics.All in METRICS_NAMESPACE") }) {
 		t.Errorf("a line in another namespace passed: %q", p)
 	}
-	missed := map[metrics.Name][]string{metrics.Logins: {"somewhere.go:1"}}
+	missed := map[metrics.Name][]string{"NeverSent": {"somewhere.go:1"}} // the capture makes every real one
 	if p := metricsRule(c, missed)(tp); !slices.ContainsFunc(p, func(s string) bool {
-		return strings.Contains(s, "counts Logins (somewhere.go:1) but captureEMF never made it")
+		return strings.Contains(s, "counts NeverSent (somewhere.go:1) but captureEMF never made it")
 	}) {
 		t.Errorf("an emission point the capture missed passed: %q", p)
 	}
