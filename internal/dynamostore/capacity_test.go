@@ -258,13 +258,21 @@ func TestCallsPerRoute(t *testing.T) {
 	step("read, touch due, 32 keys held", "GET", "/api/cart", "", 200, map[string]int{"GetItem": 1, "UpdateItem": 1})
 	creds := `{"username":"cap-user","password":"a long test password"}`
 	step("register (carries the cart)", "POST", "/api/register", creds, 201,
-		map[string]int{"PutItem": 2, "GetItem": 1, "DeleteItem": 1})
+		map[string]int{"PutItem": 2, "GetItem": 1, "DeleteItem": 1, "Query": 1})
 	step("current session", "GET", "/api/session", "", 200, map[string]int{"GetItem": 1})
 	step("login (a new session ID)", "POST", "/api/login", creds, 200,
-		map[string]int{"UpdateItem": 1, "GetItem": 2, "DeleteItem": 2, "PutItem": 1})
+		map[string]int{"UpdateItem": 1, "GetItem": 3, "DeleteItem": 2, "PutItem": 1})
 	step("list sessions", "GET", "/api/sessions", "", 200, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1})
+	step("re-authenticate", "POST", "/api/reauthenticate", `{"password":"a long test password"}`, 200,
+		map[string]int{"UpdateItem": 1, "GetItem": 3, "DeleteItem": 2, "PutItem": 1})
+	step("change the password, no other session", "PUT", "/api/password", `{"currentPassword":"a long test password","newPassword":"another long password"}`, 200,
+		map[string]int{"UpdateItem": 2, "GetItem": 2, "DeleteItem": 2, "PutItem": 1, "Query": 1, "BatchGetItem": 1})
 	step("end the other sessions", "DELETE", "/api/sessions", "", 204, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1})
 	step("logout", "POST", "/api/logout", "", 204, map[string]int{"GetItem": 1, "DeleteItem": 1})
+	step("login again", "POST", "/api/login", `{"username":"cap-user","password":"another long password"}`, 200,
+		map[string]int{"UpdateItem": 1, "GetItem": 2, "DeleteItem": 1, "PutItem": 1})
+	step("delete the account", "DELETE", "/api/account", `{"password":"another long password"}`, 204,
+		map[string]int{"UpdateItem": 1, "GetItem": 2, "DeleteItem": 3, "Query": 2, "BatchGetItem": 1})
 	t.Logf("DynamoDB calls and capacity units per request (%s):\n| request | route | calls | RCU | WCU | index units |\n|---|---|---|---|---|---|\n%s",
 		env.Endpoint, strings.Join(rows, "\n"))
 }
