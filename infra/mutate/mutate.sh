@@ -14,7 +14,7 @@
 # Settings (environment): GREMLINS (the pinned binary; make installs it),
 # MUTATE_OUT (.local/mutate), MUTATE_BASE (a git ref: the base for short),
 # GREMLINS_FLAGS (more flags for every run), VENV (.venv), GO (go),
-# MUTATE_COVFIX (1; 0 gives gremlins Go's plain coverage profile).
+# MUTATE_SHIM (1; 0: gremlins without infra/mutate/shim, see below).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -33,7 +33,11 @@ die() { log "error: $*"; exit 1; }
 #   OUT instead of KILLED or LIVED.
 # --timeout-coefficient 10: a mutant's test run may take 10 times as long as
 #   the coverage run (gremlins' default, 3, leaves too little room for
-#   compiling the mutated package and its dependants on a busy machine).
+#   compiling the mutated package and its dependants on a busy machine),
+#   and the shim below makes the coverage run last at least 5 s, so that
+#   no mutant gets less than 50 s. Under nice -n 10 beside other engineers'
+#   builds (nice 0) a run gets a small share of the CPU, and 10 × 1 s was
+#   seen to be too short for a mutant that the tests kill in 4 s.
 # --exclude-files /: paths are relative to the package directory, so this
 #   leaves out every file in a subdirectory (sessiontest/, a test suite;
 #   testdata/): each package is mutated in its own files only. gremlins
@@ -57,15 +61,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- coverage that gremlins can use ----------------------------------------------
+# ---- what gremlins gets wrong on its own -----------------------------------------
 #
-# gremlins calls a mutant NOT COVERED when no executed block of the coverage
-# profile holds it, and Go's cover tool puts case expressions and
-# package-level values in no block at all: every mutant there would be NOT
-# COVERED however well it is tested. infra/mutate/shim/go, first on PATH,
-# runs the real go and lets infra/mutate/covfix add the ones the tests
-# provably ran to the profile (covfix's doc comment says how it knows).
-if [ "${MUTATE_COVFIX:-1}" != 0 ]; then
+# infra/mutate/shim/go, first on PATH, runs the real go and corrects two
+# things (the shim says how):
+# - gremlins calls a mutant NOT COVERED when no executed block of the
+#   coverage profile holds it, and Go's cover tool puts case expressions and
+#   package-level values in no block at all: every mutant there would be NOT
+#   COVERED however well it is tested. infra/mutate/covfix adds the ones the
+#   tests provably ran to the profile (its doc comment says how it knows).
+# - gremlins swaps tokens without type-checking, and `go test` exits 1 when
+#   the mutated code does not compile (`"a" + s` made `"a" - s`): gremlins
+#   would count that as KILLED. The shim makes it exit 2: NOT VIABLE.
+# MUTATE_SHIM=0 leaves the shim out (gremlins as it is).
+if [ "${MUTATE_SHIM:-1}" != 0 ]; then
   MUTATE_REAL_GO=$(command -v "$GO") || die "no $GO on PATH"
   "$GO" build -o "$TMP/covfix" ./infra/mutate/covfix
   export MUTATE_REAL_GO MUTATE_COVFIX=$TMP/covfix PATH=$ROOT/infra/mutate/shim:$PATH
