@@ -4,6 +4,7 @@
 // the bars:
 //
 //	mutreport [-dir .local/mutate] [-docs docs/testing.md] [-efficacy 95] [-coverage 80] [-check] PKG...
+//	mutreport -compare OTHERDIR [-dir .local/mutate] PKG...
 //
 // PKG is a package directory such as internal/session; its results are
 // DIR/session.json (and DIR/session.seconds, the run's wall time, written
@@ -14,6 +15,9 @@
 // LIVED or TIMED OUT mutant is not explained in the docs' table of
 // equivalent mutants (a row with the file, the mutator and a piece of the
 // mutated line, see Explanation).
+//
+// With -compare it compares two runs mutant by mutant (to show that the
+// settings give stable results) and exits 1 when any status differs.
 package main
 
 import (
@@ -30,16 +34,24 @@ func main() {
 	efficacy := flag.Float64("efficacy", 95, "lowest test efficacy (%) -check accepts")
 	coverage := flag.Float64("coverage", 80, "lowest mutator coverage (%) -check accepts")
 	check := flag.Bool("check", false, "exit 1 when a bar is missed or a surviving mutant is unexplained")
+	compare := flag.String("compare", "", "another run's directory: list the mutants whose status differs")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: mutreport [flags] PKG...")
 		os.Exit(2)
 	}
-	err := run(os.Stdout, options{
+	if *compare != "" {
+		exit(compareRuns(os.Stdout, *dir, *compare, flag.Args()))
+	}
+	exit(run(os.Stdout, options{
 		Dir: *dir, Docs: *docs, Packages: flag.Args(),
 		Bars: Bars{Efficacy: *efficacy, Coverage: *coverage}, Check: *check,
-	})
-	if errors.Is(err, errBars) {
+	}))
+}
+
+// exit ends the command: 0 for nil, 1 for errBars or errDiffer, 2 otherwise.
+func exit(err error) {
+	if errors.Is(err, errBars) || errors.Is(err, errDiffer) {
 		fmt.Fprintln(os.Stderr, "mutreport:", err)
 		os.Exit(1)
 	}
@@ -47,6 +59,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mutreport:", err)
 		os.Exit(2)
 	}
+	os.Exit(0)
 }
 
 // options are the command line's settings.
@@ -91,6 +104,36 @@ func run(w io.Writer, o options) error {
 	problems := WriteSurvivors(w, results, explained, o.Bars)
 	if o.Check && problems > 0 {
 		return fmt.Errorf("%w: %d problem(s) above", errBars, problems)
+	}
+	return nil
+}
+
+// errDiffer says that -compare found a mutant whose status differs.
+var errDiffer = errors.New("the runs differ")
+
+// compareRuns loads each package from both directories and prints, per
+// package, the number of mutants with the same status or each one that
+// differs.
+func compareRuns(w io.Writer, dirA, dirB string, pkgs []string) error {
+	differ := 0
+	for _, pkg := range pkgs {
+		a, err := Load(dirA, pkg)
+		if err != nil {
+			return err
+		}
+		b, err := Load(dirB, pkg)
+		if err != nil {
+			return err
+		}
+		diffs := Compare(a, b)
+		fmt.Fprintf(w, "%s: %d mutants, %d differ (%s / %s)\n", pkg, len(a.Mutants), len(diffs), duration(a.Seconds), duration(b.Seconds))
+		for _, d := range diffs {
+			fmt.Fprintln(w, "  "+d)
+		}
+		differ += len(diffs)
+	}
+	if differ > 0 {
+		return fmt.Errorf("%w: %d mutant(s)", errDiffer, differ)
 	}
 	return nil
 }

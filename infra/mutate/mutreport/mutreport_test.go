@@ -193,3 +193,36 @@ func TestRunReportsAndChecks(t *testing.T) {
 		t.Errorf("missed bar not shown:\n%s", out.String())
 	}
 }
+
+func TestCompare(t *testing.T) {
+	m := func(line int, status string) Mutant {
+		return Mutant{File: "internal/a/a.go", Line: line, Column: 2, Type: "CONDITIONALS_BOUNDARY", Status: status}
+	}
+	a := Result{Mutants: []Mutant{m(1, Killed), m(2, Lived), m(3, Killed)}}
+	b := Result{Mutants: []Mutant{m(1, Killed), m(2, TimedOut), m(4, Lived)}}
+	got := strings.Join(Compare(a, b), "\n")
+	want := "internal/a/a.go:2:2 CONDITIONALS_BOUNDARY: LIVED, then TIMED OUT\n" +
+		"internal/a/a.go:3:2 CONDITIONALS_BOUNDARY: KILLED, missing in the other run\n" +
+		"internal/a/a.go:4:2 CONDITIONALS_BOUNDARY: missing, then LIVED"
+	if got != want {
+		t.Errorf("Compare:\n%s\nwant\n%s", got, want)
+	}
+	if d := Compare(a, a); len(d) != 0 {
+		t.Errorf("a run against itself: %v", d)
+	}
+}
+
+func TestCompareRuns(t *testing.T) {
+	inModule(t, map[string]string{"a.json": gremlinsJSON, "b/a.json": gremlinsJSON})
+	var out bytes.Buffer
+	if err := compareRuns(&out, "out", "out/b", []string{"internal/a"}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "internal/a: 5 mutants, 0 differ") {
+		t.Errorf("output %q", out.String())
+	}
+	writeFile(t, "out/b/a.json", strings.Replace(gremlinsJSON, `"LIVED"`, `"KILLED"`, 1))
+	if err := compareRuns(&out, "out", "out/b", []string{"internal/a"}); !errors.Is(err, errDiffer) {
+		t.Errorf("err %v, want errDiffer", err)
+	}
+}

@@ -233,3 +233,31 @@ func WriteSurvivors(w io.Writer, results []Result, explained []Explanation, bars
 	}
 	return problems
 }
+
+// Compare lists the mutants whose status differs between two runs of one
+// package, and those only one run has.
+func Compare(a, b Result) []string {
+	key := func(m Mutant) string { return fmt.Sprintf("%s:%d:%d %s", m.File, m.Line, m.Column, m.Type) }
+	inB := map[string]string{}
+	for _, m := range b.Mutants {
+		inB[key(m)] = m.Status
+	}
+	var out []string
+	for _, m := range a.Mutants {
+		k := key(m)
+		sb, ok := inB[k]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s: %s, missing in the other run", k, m.Status))
+		case sb != m.Status:
+			out = append(out, fmt.Sprintf("%s: %s, then %s", k, m.Status, sb))
+		}
+		delete(inB, k)
+	}
+	var rest []string
+	for k, s := range inB {
+		rest = append(rest, fmt.Sprintf("%s: missing, then %s", k, s))
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
