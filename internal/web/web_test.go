@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -177,6 +178,22 @@ func TestStoreUnavailable(t *testing.T) {
 	}
 	if strings.Contains(w.Body.String(), "internals") {
 		t.Fatal("503 body shows internals")
+	}
+}
+
+// TestUnavailableWrapsItsCause: a handler that wraps Unavailable(err) with
+// context keeps the cause for the log and for errors.Is, and WriteError
+// still answers 503.
+func TestUnavailableWrapsItsCause(t *testing.T) {
+	cause := errors.New("dial tcp 127.0.0.1:8000: connection refused")
+	err := fmt.Errorf("load session: %w", Unavailable(cause))
+	if !errors.Is(err, cause) || !strings.Contains(err.Error(), "store unavailable: "+cause.Error()) {
+		t.Fatalf("err = %v; want it to wrap and name the cause", err)
+	}
+	w := httptest.NewRecorder()
+	WriteError(w, httptest.NewRequest("GET", "/api/x", nil), err)
+	if w.Code != 503 || strings.Contains(w.Body.String(), "refused") {
+		t.Fatalf("WriteError: %d %s; want 503 without the cause", w.Code, w.Body)
 	}
 }
 
