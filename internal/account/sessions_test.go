@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -252,6 +253,49 @@ func TestLoginCarriesTheCart(t *testing.T) {
 		}
 		if got := b.cartCount(t); got != st.want {
 			t.Errorf("%s: cart count %v after login, want %v", st.what, got, st.want)
+		}
+	}
+}
+
+// TestListSessions: GET /api/sessions shows each live session of the
+// caller's user once, under its own id and last use: the caller's own
+// first and marked current (only it), then the others, most recently used
+// first; another user's session is not in it.
+func TestListSessions(t *testing.T) {
+	mem := memstore.New()
+	f := newFixture(t, app.Stores{Sessions: mem, Users: mem, Throttle: mem})
+	name := newName("list")
+	var browsers []*browser
+	var ids, seen []string
+	for i, path := range []string{"/api/register", "/api/login", "/api/login"} {
+		if i > 0 {
+			f.clock.advance(2 * time.Second) // well inside the touch interval: listing touches nothing
+		}
+		b := f.loggedIn(t, name, path)
+		browsers = append(browsers, b)
+		ids, seen = append(ids, b.id(t)), append(seen, timestamp(f.clock.now()))
+	}
+	f.loggedIn(t, newName("other"), "/api/register")
+	for _, tt := range []struct {
+		caller int
+		order  []int // the sessions, by index, as listed
+	}{
+		{0, []int{0, 2, 1}},
+		{1, []int{1, 2, 0}},
+		{2, []int{2, 1, 0}},
+	} {
+		a := browsers[tt.caller].call("GET", "/api/sessions", "")
+		a.mustStatus(t, "list", 200, "")
+		var got, want []string
+		for _, v := range a.body["sessions"].([]any) {
+			s := v.(map[string]any)
+			got = append(got, fmt.Sprint(s["id"], " ", s["lastSeenAt"], " ", s["current"]))
+		}
+		for _, i := range tt.order {
+			want = append(want, fmt.Sprint(ids[i], " ", seen[i], " ", i == tt.caller))
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("session %d lists\n%s\nwant\n%s", tt.caller, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
 }
