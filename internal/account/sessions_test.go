@@ -299,3 +299,45 @@ func TestListSessions(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeOne: DELETE /api/sessions/{id} ends the one session named.
+// Naming another of the user's sessions logs that device out and leaves
+// the caller's cookie alone; naming the caller's own ends it and expires
+// its cookie; an id of no live session is 404 session_not_found and ends
+// nothing.
+func TestRevokeOne(t *testing.T) {
+	for _, tt := range []struct {
+		name                     string
+		target                   string // "own", "other" or an id of no session
+		status                   int
+		code                     string
+		callerIn, otherIn        bool // logged in afterwards
+		expiresTheCallersCookies bool
+	}{
+		{"another device", "other", 204, "", true, false, false},
+		{"this device", "own", 204, "", false, true, true},
+		{"no such session", "0123456789abcdef01234567", 404, "session_not_found", true, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := memstore.New()
+			f := newFixture(t, app.Stores{Sessions: mem, Users: mem, Throttle: mem})
+			name := newName("one")
+			caller := f.loggedIn(t, name, "/api/register")
+			other := f.loggedIn(t, name, "/api/login")
+			target := map[string]string{"own": caller.id(t), "other": other.id(t)}[tt.target]
+			if target == "" {
+				target = tt.target
+			}
+			a := caller.call("DELETE", "/api/sessions/"+target, "")
+			a.mustStatus(t, "revoke", tt.status, tt.code)
+			if sc := a.sessionCookie(); strings.Contains(sc, "Max-Age=0") != tt.expiresTheCallersCookies {
+				t.Errorf("the response's session cookie %q; want it expired: %v", sc, tt.expiresTheCallersCookies)
+			}
+			callerIn, _, _ := caller.current(t)
+			otherIn, _, _ := other.current(t)
+			if callerIn != tt.callerIn || otherIn != tt.otherIn {
+				t.Errorf("logged in afterwards: caller %v, other %v; want %v, %v", callerIn, otherIn, tt.callerIn, tt.otherIn)
+			}
+		})
+	}
+}
