@@ -8,7 +8,8 @@ GREMLINS         := $(GREMLINS_DIR)/gremlins
 # The packages that decide behaviour, each mutated in its own files with its
 # own tests (the settings and why: infra/mutate/mutate.sh).
 MUTATE_PACKAGES ?= internal/session internal/web internal/apigw internal/cookies internal/account \
-	internal/cart internal/memstore internal/config internal/password internal/dynamostore
+	internal/cart internal/memstore internal/config internal/password internal/dynamostore \
+	internal/visits internal/sessionhttp
 MUTATE_OUT       ?= $(CURDIR)/.local/mutate
 MUTATE_SHORT_OUT ?= $(CURDIR)/.local/mutate-short
 # The bars of issue 16: test efficacy and mutator coverage per package.
