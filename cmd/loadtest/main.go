@@ -74,7 +74,7 @@ func parseFlags() options {
 	flag.Float64Var(&o.double, "double", 0.03, "share of the keyed changes sent twice at once")
 	flag.DurationVar(&o.retryFor, "retry-for", loadtest.DefaultRetryPolicy.For, "how long a keyed change is retried after its first attempt")
 	flag.DurationVar(&o.paceP90, "pace-p90", 250*time.Millisecond, "keep the 90th percentile of store-backed latencies under this by bounding the requests in flight (0: no pacing)")
-	flag.IntVar(&o.paceMin, "pace-min", 4, "the fewest requests in flight the pacing may leave")
+	flag.IntVar(&o.paceMin, "pace-min", 8, "the fewest requests in flight the pacing may leave (tabs of one session must still race)")
 	flag.Uint64Var(&o.seed, "seed", 0, "seed of the clients' choices (0: random, printed)")
 	flag.Parse()
 	if o.label == "" {

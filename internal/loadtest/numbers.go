@@ -36,6 +36,8 @@ type Numbers struct {
 	Slow503        int                `json:"slowStore503OutsideOutage"`
 	Ambiguous      int                `json:"ambiguousLines"`
 	Lines          int                `json:"linesChecked"`
+	TabChanges     int                `json:"tabChanges"`
+	Overlapped     int                `json:"tabChangesOverlapping"`
 	Fault          *FaultNumbers      `json:"fault,omitempty"`
 	Failures       []string           `json:"failures"`
 }
@@ -117,7 +119,7 @@ func (r *Result) Numbers(label string) Numbers {
 		Keyed: changeNumbers(r.Keyed), Unkeyed: changeNumbers(r.Unkeyed), Account: changeNumbers(r.Account),
 		UnknownApplied: r.UnknownApplied, UnknownNot: r.UnknownNotApplied, Twice: r.Twice,
 		Lost: r.Lost, LostUnits: r.LostUnits, Double: r.Double, DoubleUnits: r.DoubleUnits, Other: r.Other,
-		Slow503: r.Slow503.Count, Ambiguous: r.Ambiguous, Lines: r.Lines,
+		Slow503: r.Slow503.Count, Ambiguous: r.Ambiguous, Lines: r.Lines, TabChanges: r.TabChanges, Overlapped: r.Overlapped,
 		Failures: r.Failures(),
 	}
 	if sh, ok := r.Machine.Shares(); ok {

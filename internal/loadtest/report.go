@@ -47,6 +47,10 @@ type Result struct {
 	Twice int
 	// Resets counts the removals of tab groups' shared lines.
 	Resets int
+	// TabChanges counts the changes of tab groups, Overlapped those in
+	// flight while another tab (or the resetter) of the same session had
+	// a change in flight.
+	TabChanges, Overlapped int
 	// Lines is how many cart lines the final check compared; Ambiguous how
 	// many of them the logs could not pin to one quantity.
 	Lines, Ambiguous int
@@ -163,6 +167,12 @@ func (r *Result) check(ctx context.Context, s *session) {
 		logs[i] = w.log
 	}
 	Turnover(logs)
+	if len(members) > 1 {
+		r.Overlapped += Overlapping(logs)
+		for _, log := range logs {
+			r.TabChanges += changes(log)
+		}
+	}
 	judge := r.judge().Classify
 	exps := make([]*Expectation, len(s.workers))
 	for i, w := range s.workers {
@@ -225,6 +235,16 @@ func (r *Result) mismatched(who string, ms []Mismatch) {
 			r.Other++
 		}
 	}
+}
+
+func changes(log []Event) int {
+	n := 0
+	for _, e := range log {
+		if e.Kind != Read {
+			n++
+		}
+	}
+	return n
 }
 
 // judge is the final classifier of the run.

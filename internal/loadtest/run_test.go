@@ -127,6 +127,9 @@ func TestRunCorrectServer(t *testing.T) {
 	if share := float64(u.Sent) / float64(u.Sent+k.Sent); share < 0.1 || share > 0.3 {
 		t.Errorf("%.2f of the changes went without a key, want about 0.2", share)
 	}
+	if res.TabChanges == 0 || res.Overlapped == 0 || res.Overlapped > res.TabChanges {
+		t.Errorf("%d of %d tab changes overlapped: want concurrent changes to one session", res.Overlapped, res.TabChanges)
+	}
 	if res.Lines == 0 || res.Resets == 0 || res.Sessions != 6 {
 		t.Errorf("lines %d, resets %d, sessions %d", res.Lines, res.Resets, res.Sessions)
 	}

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -186,4 +187,40 @@ func mayRecord(f Event) bool {
 		}
 	}
 	return false
+}
+
+// Overlapping counts the changes of logs (one log per client of a
+// session) that were in flight, for at least one attempt, while a change
+// of another client of the same session was: the concurrent updates of one
+// session the check covers.
+func Overlapping(logs [][]Event) int {
+	type span struct {
+		start, end time.Time
+		client     int
+		change     *Event
+	}
+	var spans []span
+	for i, log := range logs {
+		for k := range log {
+			if log[k].Kind == Read {
+				continue
+			}
+			for _, a := range log[k].Attempts() {
+				spans = append(spans, span{a.Start, a.End, i, &log[k]})
+			}
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	seen := map[*Event]bool{}
+	for i, s := range spans {
+		for _, t := range spans[i+1:] {
+			if !t.start.Before(s.end) {
+				break
+			}
+			if t.client != s.client {
+				seen[s.change], seen[t.change] = true, true
+			}
+		}
+	}
+	return len(seen)
 }

@@ -159,3 +159,23 @@ func TestTurnover(t *testing.T) {
 		t.Errorf("the second client's retried change (14–15.1 s) overlaps only the first client's unanswered attempt: turnover %d, want 1", got)
 	}
 }
+
+func TestOverlapping(t *testing.T) {
+	change := func(a, b float64) Event { return Event{Kind: Add, Status: 200, Start: sec(a), End: sec(b)} }
+	retried := change(20, 21)
+	retried.Earlier = []Attempt{try(503, 10, 10.5)}
+	logs := [][]Event{
+		{change(0, 1), change(2, 3), {Kind: Read, Status: 200, Start: sec(4), End: sec(6)}, change(7, 8), retried},
+		{change(0.5, 1.5), change(3, 4), change(5, 5.5), change(7.5, 7.6), change(10.2, 10.3)},
+		{change(7.2, 7.3)},
+	}
+	// overlapping: 0–1 with 0.5–1.5; 7–8 with 7.5–7.6 and 7.2–7.3;
+	// the retried one's first attempt with 10.2–10.3. Not: 2–3 and 3–4
+	// (they touch), 5–5.5 (only a read).
+	if got := Overlapping(logs); got != 7 {
+		t.Errorf("Overlapping = %d, want 7", got)
+	}
+	if got := Overlapping(logs[:1]); got != 0 {
+		t.Errorf("one client alone overlaps nothing: %d", got)
+	}
+}

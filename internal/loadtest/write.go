@@ -61,8 +61,9 @@ func (r *Result) Write(w io.Writer) {
 		r.writeFault(w)
 	}
 	r.writeChanges(w)
-	fmt.Fprintf(w, "carts: %d sessions of %d clients, %d lines checked (%d shared-line resets), %d left ambiguous by changes of unknown outcome\n",
-		r.Sessions, r.Clients, r.Lines, r.Resets, r.Ambiguous)
+	fmt.Fprintf(w, "carts: %d sessions of %d clients, %d lines checked (%d shared-line resets), %d left ambiguous by changes of unknown outcome; "+
+		"%d of the %d changes of tab groups were in flight while another tab's change to the same session was\n",
+		r.Sessions, r.Clients, r.Lines, r.Resets, r.Ambiguous, r.Overlapped, r.TabChanges)
 	fmt.Fprintf(w, "lost: %d changes (%d units); double-applied: %d changes (%d units); other mismatching lines: %d; unexplained answers: %d\n",
 		r.Lost, r.LostUnits, r.Double, r.DoubleUnits, r.Other, len(r.Anomalies))
 }
