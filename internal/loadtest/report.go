@@ -73,6 +73,9 @@ type Result struct {
 	Slow503 Violation
 	// Unreadable lists the sessions whose cart could not be read at the end.
 	Unreadable []string
+	// Overran: the clients were still busy past the drain bound after the
+	// run's end, and were stopped.
+	Overran bool
 }
 
 // Changes counts one kind of changes by how they ended.
@@ -414,6 +417,10 @@ func (r *Result) Failures() []string {
 	}
 	if n := len(r.Anomalies); n > 0 {
 		out = append(out, fmt.Sprintf("%d answers the logs cannot explain: %s", n, strings.Join(first(r.Anomalies), "; ")))
+	}
+	if r.Overran {
+		out = append(out, fmt.Sprintf("the clients were still busy %v after the run's end (retries for %v, two attempts of %v): stopped",
+			r.Config.drain(), r.Config.Retry.For, r.Config.RequestTimeout))
 	}
 	if n := len(r.Unreadable); n > 0 {
 		out = append(out, fmt.Sprintf("%d carts unreadable at the end: %s", n, strings.Join(first(r.Unreadable), "; ")))

@@ -55,7 +55,7 @@ func (p RetryPolicy) Next(n, status int, retryAfter, elapsed time.Duration, jitt
 		return 0, false
 	}
 	w := p.Wait(n, retryAfter, jitter)
-	if elapsed+w > p.For {
+	if elapsed > p.For || w > p.For-elapsed { // not elapsed+w: it may overflow
 		return 0, false
 	}
 	return w, true

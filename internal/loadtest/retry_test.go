@@ -60,6 +60,8 @@ func TestRetryNext(t *testing.T) {
 		{"a 500 is not retried (a bug a retry would hide)", 500, 0, 0, 0, false},
 		{"the bound: the next attempt would start too late", 503, 2 * time.Second, 8001 * time.Millisecond, 0, false},
 		{"the bound: just in time", 503, 2 * time.Second, 8 * time.Second, 2 * time.Second, true},
+		{"the bound: already past", 0, 0, 11 * time.Second, 0, false},
+		{"the bound: an elapsed time that would overflow", 0, 0, time.Duration(1<<63 - 1), 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

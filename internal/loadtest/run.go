@@ -135,6 +135,10 @@ type session struct {
 	epoch    int
 }
 
+// drain bounds how long after Duration the clients may take to finish:
+// the last change's retries and two of its attempts.
+func (c Config) drain() time.Duration { return c.Retry.For + 2*c.RequestTimeout }
+
 // members are the session's workers and its resetter (if any).
 func (s *session) members() []*worker {
 	out := slices.Clone(s.workers)
@@ -181,12 +185,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	} else {
 		faultErr <- nil
 	}
+	// The clients stop starting actions at Duration and finish the change
+	// they are retrying; past the drain bound, their requests are cancelled
+	// and the run fails (nothing can hang it).
+	loadCtx, stopLoad := context.WithDeadline(ctx, began.Add(cfg.Duration+cfg.drain()))
+	defer stopLoad()
 	var wg sync.WaitGroup
 	for _, s := range sessions {
 		wg.Add(1)
-		go func() { defer wg.Done(); s.run(ctx, began, cfg) }()
+		go func() { defer wg.Done(); s.run(loadCtx, began, cfg) }()
 	}
 	wg.Wait()
+	res.Overran = loadCtx.Err() != nil && ctx.Err() == nil
 	res.Began, res.Elapsed = began, time.Since(began)
 	res.Machine.After, res.Pacing = TakeSnapshot(), pacer.Stats()
 	if err := <-faultErr; err != nil {

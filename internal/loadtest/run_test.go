@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -314,5 +315,33 @@ func TestRunFaultCatchesServedWhenDown(t *testing.T) {
 	res := faultRun(t, &fakeStore{unnoticed: true})
 	if v := res.Violations[VServedWhenDown]; v == nil || v.Count == 0 {
 		t.Errorf("violations %v: want %q", res.Violations, VServedWhenDown)
+	}
+}
+
+// TestRunOverran: a server that never answers a change cannot hang the
+// run: past the drain bound the clients are stopped and the run fails.
+func TestRunOverran(t *testing.T) {
+	t.Parallel()
+	hang := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isChange(r) {
+				_, _ = io.Copy(io.Discard, r.Body) // then the server sees the client hang up
+				<-r.Context().Done()
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	cfg := smallRun(newAPI(t, hang))
+	cfg.Duration, cfg.RequestTimeout = 300*time.Millisecond, 100*time.Millisecond
+	cfg.Retry.For = 200 * time.Millisecond
+	cfg.PaceTarget, cfg.PaceMin = time.Nanosecond, 1 // one slot, held by hanging requests
+	began := time.Now()
+	res := run(t, cfg)
+	if !res.Overran || !strings.Contains(strings.Join(res.Failures(), "\n"), "still busy") {
+		t.Errorf("overran %v, failures %q", res.Overran, res.Failures())
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("the run took %v: the drain bound did not stop it", took)
 	}
 }

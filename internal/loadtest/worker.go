@@ -182,6 +182,7 @@ func (w *worker) change(ctx context.Context, ev Event, op string, q request, m m
 		q.key = newKey()
 		ev.Key = q.key
 	}
+	began := time.Now()
 	var r response
 	if m.double {
 		var twin response
@@ -191,12 +192,8 @@ func (w *worker) change(ctx context.Context, ev Event, op string, q request, m m
 	} else {
 		r = w.send(ctx, op, q, use, 1)
 	}
-	first := r.start
-	if m.double && ev.Earlier[0].Start.Before(first) {
-		first = ev.Earlier[0].Start
-	}
 	for n := 1; m.keyed && ctx.Err() == nil; n++ {
-		wait, again := w.how.retry.Next(n, r.status, r.retryAfter, time.Since(first), w.rng.Float64())
+		wait, again := w.how.retry.Next(n, r.status, r.retryAfter, time.Since(began), w.rng.Float64())
 		if !again || !sleepUntil(ctx, time.Now().Add(wait)) {
 			break
 		}
