@@ -100,6 +100,23 @@ func (e Event) String() string {
 	return s
 }
 
+// Schedule lists e's attempts with when each began after began, so that
+// the gaps between them (backoff, Retry-After, the pacer's queue) show.
+func (e Event) Schedule(began time.Time) string {
+	s := e.Kind.String()
+	if e.SKU != "" {
+		s += " " + e.SKU
+	}
+	for i, a := range e.Attempts() {
+		sep := ": "
+		if i > 0 {
+			sep = ", "
+		}
+		s += fmt.Sprintf("%s+%v %v", sep, a.Start.Sub(began).Round(time.Millisecond), a)
+	}
+	return s
+}
+
 func (a Attempt) String() string {
 	s := fmt.Sprint(a.Status)
 	if a.Status == 0 {

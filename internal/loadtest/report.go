@@ -93,8 +93,9 @@ type Changes struct {
 	// Forgotten counts the retried ones whose key may have left the ring.
 	Forgotten int
 	// Longest is the longest a change took from its first attempt to the
-	// end of its answer.
+	// end of its answer, and Slowest that change.
 	Longest time.Duration
+	Slowest Event
 }
 
 func (c *Changes) add(e Event, v Verdict) {
@@ -122,7 +123,9 @@ func (c *Changes) add(e Event, v Verdict) {
 	if v.Forgotten {
 		c.Forgotten++
 	}
-	c.Longest = max(c.Longest, e.End.Sub(e.First()))
+	if d := e.End.Sub(e.First()); d > c.Longest {
+		c.Longest, c.Slowest = d, e
+	}
 }
 
 // Violation counts one kind of forbidden response.

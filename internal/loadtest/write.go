@@ -90,6 +90,9 @@ func (r *Result) writeChanges(w io.Writer) {
 	fmt.Fprintf(w, "changes with a key: %d: %d acknowledged (%d by a replay: an earlier attempt had applied it), %d refused, %d still unknown; "+
 		"%d retried (%d retries, the longest %v to its answer), %d sent twice at once, %d retried after %d other changes (the key may have left the ring)\n",
 		k.Sent, k.Acked, k.Replayed, k.Refused, k.Unknown, k.Retried, k.Retries, round(k.Longest), k.Twins, k.Forgotten, RingKeys)
+	if k.Retried > 0 {
+		fmt.Fprintf(w, "  the longest: %s\n", k.Slowest.Schedule(r.began()))
+	}
 	fmt.Fprintf(w, "changes without a key (the server's operation IDs; never retried): %d: %d acknowledged, %d refused, %d unknown\n",
 		u.Sent, u.Acked, u.Refused, u.Unknown)
 	fmt.Fprintf(w, "account changes (login, register, logout; no key): %d: %d acknowledged, %d refused, %d unknown\n",
