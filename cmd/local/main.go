@@ -25,11 +25,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/app"
+	"github.com/sessionlab/sessionlab/internal/app/dynamostores"
 	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/dynamoclient"
-	"github.com/sessionlab/sessionlab/internal/dynamostore"
-	"github.com/sessionlab/sessionlab/internal/lambdafn"
+	"github.com/sessionlab/sessionlab/internal/dynamotables"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/runner"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
@@ -76,7 +77,7 @@ func newRunner(ctx context.Context, logger *slog.Logger) (*runner.Runner, error)
 		if err := createLocalTables(ctx, tpl, envFile); err != nil {
 			return nil, err
 		}
-		opts.OpenStores = lambdafn.DynamoStores
+		opts.OpenStores = dynamostores.Open
 	default:
 		return nil, fmt.Errorf("STORE=%q: use memory or dynamodb", store)
 	}
@@ -87,7 +88,7 @@ func newRunner(ctx context.Context, logger *slog.Logger) (*runner.Runner, error)
 		Lookup:   os.LookupEnv,
 		Logger:   logger,
 		Build: func(ctx context.Context, name string, getenv config.Getenv) (http.Handler, error) {
-			return app.Build(ctx, name, getenv, opts)
+			return allfunctions.Build(ctx, name, getenv, opts)
 		},
 	})
 }
@@ -107,7 +108,7 @@ func createLocalTables(ctx context.Context, tpl *samtemplate.Template, envFile r
 	if err != nil {
 		return err
 	}
-	return dynamostore.CreateTablesFrom(ctx, client, tpl.CFN, dynamostore.LocalTableNames)
+	return dynamotables.CreateFrom(ctx, client, tpl.CFN, dynamotables.LocalNames)
 }
 
 func serve(ctx context.Context) error {

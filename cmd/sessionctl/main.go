@@ -8,7 +8,8 @@
 //	sessionctl revoke USERNAME
 //
 // It reads SESSIONS_TABLE and DYNAMODB_ENDPOINT (empty: AWS) like the
-// functions, and AWS credentials and region the SDK's usual way.
+// functions, and AWS credentials and region the SDK's usual way (profiles
+// and SSO included, which the functions' own client leaves out).
 // `make revoke-user ACCOUNT=alice` finds the deployed table for you.
 // It prints public session ids only, never a session ID or store key.
 package main
@@ -24,8 +25,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/sessionlab/sessionlab/internal/config"
-	"github.com/sessionlab/sessionlab/internal/lambdafn"
+	"github.com/sessionlab/sessionlab/internal/dynamoclient"
+	"github.com/sessionlab/sessionlab/internal/dynamostore"
 	"github.com/sessionlab/sessionlab/internal/session"
 )
 
@@ -80,14 +85,35 @@ func run(ctx context.Context, args []string, getenv config.Getenv, out io.Writer
 	return err
 }
 
-// openStore opens the sessions table named by the environment, as the
-// functions do.
+// openStore opens the sessions table named by the environment. Against
+// AWS (no DYNAMODB_ENDPOINT) it loads the SDK's whole default
+// configuration, so an operator's profile, SSO login or instance role
+// works; against an emulator it is the functions' client.
 func openStore(ctx context.Context, getenv config.Getenv) (session.Store, error) {
-	stores, err := lambdafn.DynamoStores(ctx, getenv, false)
+	cfg, err := config.LoadDynamo(getenv, false)
 	if err != nil {
 		return nil, err
 	}
-	return stores.Sessions, nil
+	var client *dynamodb.Client
+	if cfg.Endpoint != "" {
+		client, err = dynamoclient.New(ctx, cfg.Endpoint)
+	} else {
+		client, err = awsClient(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return dynamostore.New(client, cfg.SessionsTable, ""), nil
+}
+
+// awsClient is a DynamoDB client from the SDK's default configuration
+// (environment, shared files and profiles, SSO, instance roles).
+func awsClient(ctx context.Context) (*dynamodb.Client, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return dynamoclient.NewFromConfig(cfg, "")
 }
 
 // printSessions writes one line per session: public id, times, device.

@@ -584,6 +584,18 @@ def now() -> dt.datetime:
 
 ELF_MACHINES = {"arm64": 183, "x86_64": 62}  # EM_AARCH64, EM_X86_64
 
+# The most a function's bootstrap may weigh, in MiB (what Lambda's quotas call
+# MB): a function without a database links no AWS SDK at all (issue 13;
+# docs/benchmarks.md, "What each function links", says how to find what a
+# function links when it grows).
+BOOTSTRAP_LIMIT_MIB = {"CookiesFunction": 7}
+BOOTSTRAP_DEFAULT_LIMIT_MIB = 10
+
+
+def bootstrap_limit(name: str) -> int:
+    """The most bytes the bootstrap of function name may have."""
+    return BOOTSTRAP_LIMIT_MIB.get(name, BOOTSTRAP_DEFAULT_LIMIT_MIB) * 2**20
+
 
 def check_bootstrap(path: Path, arch: str) -> str | None:
     """Why path is not a static linux/arch ELF executable, or None when it is."""
@@ -609,7 +621,7 @@ def check_bootstrap(path: Path, arch: str) -> str | None:
 
 
 def cmd_check_artifacts(args) -> None:
-    """Every function of the built template has a bootstrap of the right kind."""
+    """Every function of the built template has a bootstrap of the right kind and size."""
     import yaml  # PyYAML (pinned); SAM writes the built template as YAML
 
     built = BUILD_DIR / "template.yaml"
@@ -628,10 +640,15 @@ def cmd_check_artifacts(args) -> None:
     for name in functions:
         path = BUILD_DIR / name / "bootstrap"
         why = check_bootstrap(path, args.arch) if path.is_file() else "missing"
+        limit = bootstrap_limit(name)
+        if not why and path.stat().st_size > limit:
+            why = (f"{path.stat().st_size:,} bytes, over its limit of {limit // 2**20} MiB ({limit:,} bytes): "
+                   "see what it links with go version -m, go list -deps and go tool nm -size (docs/benchmarks.md)")
         if why:
             problems.append(f"{path.relative_to(ROOT)}: {why}")
         else:
-            print(f"    {path.relative_to(ROOT)}: static linux/{args.arch} executable, {path.stat().st_size // 1024} KiB")
+            print(f"    {path.relative_to(ROOT)}: static linux/{args.arch} executable, "
+                  f"{path.stat().st_size:,} bytes (limit {limit // 2**20} MiB)")
     if problems:
         raise Stop("; ".join(problems))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 
 import awsdeploy as ad
@@ -264,6 +265,39 @@ def test_check_bootstrap(tmp_path, data, arch, why):
     p.chmod(0o755)
     got = ad.check_bootstrap(p, arch)
     assert (got is None) if why is None else (why in got), got
+
+
+def built(tmp_path, monkeypatch, sizes):
+    """A .aws-sam/build with one arm64 bootstrap of each size in sizes (function name -> bytes)."""
+    build = tmp_path / ".aws-sam" / "build"
+    build.mkdir(parents=True)
+    resources = {name: {"Type": "AWS::Serverless::Function"} for name in sizes}
+    (build / "template.yaml").write_text(yaml.safe_dump({"Resources": resources}))
+    for name, size in sizes.items():
+        (build / name).mkdir()
+        data = elf(183)
+        (build / name / "bootstrap").write_bytes(data + bytes(size - len(data)))
+        (build / name / "bootstrap").chmod(0o755)
+    monkeypatch.setattr(ad, "ROOT", tmp_path)
+    monkeypatch.setattr(ad, "BUILD_DIR", build)
+
+
+MIB = 2**20
+
+
+@pytest.mark.parametrize("sizes,why", [
+    ({"CookiesFunction": 7 * MIB, "CartFunction": 10 * MIB, "VisitsFunction": 10 * MIB}, None),
+    ({"CookiesFunction": 7 * MIB + 1, "CartFunction": 10 * MIB}, "CookiesFunction/bootstrap: 7,340,033 bytes, over its limit of 7 MiB"),
+    ({"CookiesFunction": 6 * MIB, "AuthFunction": 10 * MIB + 1}, "AuthFunction/bootstrap: 10,485,761 bytes, over its limit of 10 MiB"),
+])
+def test_check_artifacts_limits_the_bootstrap_sizes(tmp_path, monkeypatch, capsys, sizes, why):
+    built(tmp_path, monkeypatch, sizes)
+    if why is None:
+        ad.cmd_check_artifacts(args(arch="arm64"))
+        assert capsys.readouterr().out.count("(limit ") == len(sizes)
+        return
+    with pytest.raises(ad.Stop, match=why):
+        ad.cmd_check_artifacts(args(arch="arm64"))
 
 
 def test_sessions_runs_sessionctl_on_the_deployed_table(stack, monkeypatch):

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionlab/sessionlab/internal/account"
 	"github.com/sessionlab/sessionlab/internal/app"
+	"github.com/sessionlab/sessionlab/internal/app/authfn"
 	"github.com/sessionlab/sessionlab/internal/dynamotest"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/password"
@@ -44,7 +45,7 @@ func (c *clock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// fixture is the AuthFunction as app.Auth builds it (web.API around the
+// fixture is the AuthFunction as authfn.Build builds it (web.API around the
 // account routes) on one store, with a settable clock.
 type fixture struct {
 	h      http.Handler
@@ -73,7 +74,7 @@ func newFixture(t *testing.T, stores app.Stores) *fixture {
 	_, _ = rand.Read(key)
 	env := map[string]string{"SESSION_SECRET": hex.EncodeToString(key), "COOKIE_SECURE": "false"}
 	c := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
-	h, err := app.Auth(t.Context(), func(k string) string { return env[k] },
+	h, err := authfn.Build(t.Context(), func(k string) string { return env[k] },
 		app.Options{Stores: stores, Now: c.now, Password: cheap})
 	if err != nil {
 		t.Fatal(err)

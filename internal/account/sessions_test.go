@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessionlab/sessionlab/internal/app"
+	"github.com/sessionlab/sessionlab/internal/app/cartfn"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/session"
 	"github.com/sessionlab/sessionlab/internal/user"
@@ -198,7 +199,7 @@ func newShop(t *testing.T) *fixture {
 	mem := memstore.New()
 	f := newFixture(t, app.Stores{Sessions: mem, Users: mem, Throttle: mem})
 	key := f.secret
-	cartH, err := app.Cart(t.Context(), func(k string) string {
+	cartH, err := cartfn.Build(t.Context(), func(k string) string {
 		return map[string]string{"SESSION_SECRET": key, "COOKIE_SECURE": "false"}[k]
 	}, app.Options{Stores: app.Stores{Sessions: mem}, Now: f.clock.now})
 	if err != nil {

@@ -1,19 +1,28 @@
-// Package app builds each Lambda function's HTTP handler from its
-// environment: the one place where configuration, stores and handlers meet.
-// functions/*/main.go run it in Lambda; the local runner builds the same
-// handlers in-process.
+// Package app is what the wiring of the functions with server-side sessions
+// shares: the stores such a function uses, the options the local runner and
+// the tests pass, and the session manager each builds from its environment.
+//
+// Each function's wiring is a small package of its own, so each Lambda
+// links only the features it serves:
+//
+//	internal/app/cookiesfn    CookiesFunction (no store: it does not import app)
+//	internal/app/authfn       AuthFunction
+//	internal/app/cartfn       CartFunction
+//	internal/app/visitsfn     VisitsFunction
+//	internal/app/edge         what every function has in front (metrics, origin check)
+//	internal/app/dynamostores the DynamoDB stores; only the database functions' mains import it
+//	internal/allfunctions     every function by logical ID, for the local runner and the tests
+//
+// functions/*/main.go hand their package's Build to internal/lambdafn.
 package app
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
-	"github.com/sessionlab/sessionlab/internal/account"
-	"github.com/sessionlab/sessionlab/internal/cart"
 	"github.com/sessionlab/sessionlab/internal/config"
-	"github.com/sessionlab/sessionlab/internal/cookies"
+	"github.com/sessionlab/sessionlab/internal/metrics"
 	"github.com/sessionlab/sessionlab/internal/password"
 	"github.com/sessionlab/sessionlab/internal/session"
 	"github.com/sessionlab/sessionlab/internal/user"
@@ -33,79 +42,21 @@ type Options struct {
 	// options (the local runner shares one in-memory store this way).
 	Stores Stores
 	// OpenStores opens the stores from a function's environment when Stores
-	// is unset (DynamoDB, as in AWS); withUsers asks for the user stores too.
+	// is unset (DynamoDB, as in AWS: internal/app/dynamostores.Open);
+	// withUsers asks for the user stores too.
 	OpenStores func(ctx context.Context, getenv config.Getenv, withUsers bool) (Stores, error)
 	Now        func() time.Time // the clock; time.Now when nil
 	Password   password.Params  // argon2id cost; password.Default when zero
+	// StoreUsed, when set, hears of every store call a function makes, by
+	// its use (tests: which of its declared StoreUses the code reaches).
+	StoreUsed func(function string, use StoreUse)
 }
 
-// Builder builds one function's handler.
-type Builder func(ctx context.Context, getenv config.Getenv, o Options) (http.Handler, error)
-
-// Functions maps each function's logical ID in template.yaml to its builder.
-var Functions = map[string]Builder{
-	"CookiesFunction": Cookies,
-	"AuthFunction":    Auth,
-	"CartFunction":    Cart,
-}
-
-// Build builds the function called name.
-func Build(ctx context.Context, name string, getenv config.Getenv, o Options) (http.Handler, error) {
-	b, ok := Functions[name]
-	if !ok {
-		return nil, fmt.Errorf("no function called %q", name)
-	}
-	h, err := b(ctx, getenv, o)
-	return edge(h, err, getenv)
-}
-
-// Cookies builds the CookiesFunction: preferences, visits, the cookie
-// inspector and the signed client-side session. It uses no store.
-func Cookies(_ context.Context, getenv config.Getenv, _ Options) (http.Handler, error) {
-	keys, err := config.Keys(getenv)
-	if err != nil {
-		return nil, err
-	}
-	ck, err := config.LoadCookies(getenv)
-	if err != nil {
-		return nil, err
-	}
-	mux := http.NewServeMux()
-	if err := cookies.Register(mux, cookies.Config{Keys: keys, Secure: ck.Secure}); err != nil {
-		return nil, err
-	}
-	return web.API(mux, ck.SiteOrigin)
-}
-
-// Auth builds the AuthFunction: accounts and server-side sessions.
-func Auth(ctx context.Context, getenv config.Getenv, o Options) (http.Handler, error) {
-	sessions, ck, err := sessionManager(ctx, getenv, &o, true)
-	if err != nil {
-		return nil, err
-	}
-	params := o.Password
-	if params == (password.Params{}) {
-		params = password.Default
-	}
-	mux := http.NewServeMux()
-	account.Register(mux, account.Config{Sessions: sessions, Users: o.Stores.Users, Throttle: o.Stores.Throttle, Password: params})
-	return web.API(mux, ck.SiteOrigin)
-}
-
-// Cart builds the CartFunction: the catalogue and the cart.
-func Cart(ctx context.Context, getenv config.Getenv, o Options) (http.Handler, error) {
-	sessions, ck, err := sessionManager(ctx, getenv, &o, false)
-	if err != nil {
-		return nil, err
-	}
-	mux := http.NewServeMux()
-	cart.Register(mux, sessions)
-	return web.API(mux, ck.SiteOrigin)
-}
-
-// sessionManager reads the session configuration and, when o has no
-// stores, opens them (withUsers: the users table too).
-func sessionManager(ctx context.Context, getenv config.Getenv, o *Options, withUsers bool) (*session.Manager, config.Cookies, error) {
+// Sessions reads the session configuration (SESSION_SECRET, the cookie
+// settings, the timeouts) and, when o has no stores, opens them with
+// o.OpenStores (withUsers: the user stores too), keeping them in o. It
+// returns the session manager and the cookie settings.
+func Sessions(ctx context.Context, getenv config.Getenv, o *Options, withUsers bool) (*session.Manager, config.Cookies, error) {
 	keys, err := config.Keys(getenv)
 	if err != nil {
 		return nil, config.Cookies{}, err
@@ -127,6 +78,10 @@ func sessionManager(ctx context.Context, getenv config.Getenv, o *Options, withU
 		}
 	}
 	m, err := session.NewManager(session.Options{Store: o.Stores.Sessions, Keys: keys, Timeouts: timeouts, Secure: ck.Secure, Now: o.Now,
-		Logger: web.Logger, SetSessionID: web.SetSessionID})
+		Logger: web.Logger, SetSessionID: web.SetSessionID, TamperedCookie: countTampered})
 	return m, ck, err
 }
+
+// countTampered counts a session cookie whose signature did not verify,
+// for the tamper alarm (template.yaml: TamperedSessionCookiesAlarm).
+func countTampered(ctx context.Context) { metrics.Add(ctx, metrics.TamperedSessionCookies) }

@@ -1,12 +1,21 @@
 // Package dynamoclient builds the DynamoDB client of the functions, the
-// local runner and the tests: the SDK's default configuration, pointed at an
-// emulator when an endpoint is given, and bounded so that an unreachable
-// store fails within a few seconds (the handlers then answer 503
-// store_unavailable) instead of hanging until the Lambda timeout.
+// local runner and the tests: region and credentials from the environment,
+// as Lambda provides them, pointed at an emulator when an endpoint is given,
+// and bounded so that an unreachable store fails within a few seconds (the
+// handlers then answer 503 store_unavailable) instead of hanging until the
+// Lambda timeout.
+//
+// It does not use the SDK's config package: its credential chain (shared
+// files, SSO, STS, the instance metadata service) is about 2 MB of every
+// bootstrap and work at start that Lambda never needs, since it puts the
+// role's credentials in the environment. Tools that want the whole chain
+// (cmd/sessionctl, run by an operator with a profile) load it themselves
+// and call NewFromConfig.
 package dynamoclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -16,7 +25,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
@@ -36,44 +44,91 @@ const (
 	EmulatorRegion = "us-east-1"
 )
 
-// New returns a DynamoDB client. With endpoint == "" it is the SDK's default
-// configuration (region and credentials from the environment, as in Lambda).
+// New returns a DynamoDB client configured from the environment, as the
+// SDK's environment source reads it and nothing else: the region from
+// AWS_REGION (or AWS_DEFAULT_REGION), the credentials from
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (and
+// AWS_ACCOUNT_ID), which is how Lambda hands a function its role. Without credentials the client
+// starts and each call fails, naming the variables.
+//
 // With an endpoint (an emulator such as moto, dynalite, DynamoDB Local or
-// LocalStack) it sends every call there, uses region us-east-1 unless
-// AWS_REGION or AWS_DEFAULT_REGION says otherwise, and uses static dummy
-// credentials unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set (so the SDK
-// never looks for credentials on an instance metadata service).
-func New(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
-	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(awshttp.NewBuildableClient().
-			WithTimeout(AttemptTimeout).
-			WithDialerOptions(func(d *net.Dialer) { d.Timeout = DialTimeout })),
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = MaxAttempts
-				o.MaxBackoff = MaxBackoff
-			})
-		}),
+// LocalStack) it sends every call there, uses region us-east-1 unless the
+// environment names one, and uses static dummy credentials unless
+// AWS_ACCESS_KEY_ID is set.
+func New(_ context.Context, endpoint string) (*dynamodb.Client, error) {
+	if err := checkEndpoint(endpoint); err != nil {
+		return nil, err
 	}
+	cfg := aws.Config{Region: firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"), Credentials: envCredentials()}
 	if endpoint != "" {
-		if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("dynamoclient: endpoint %q is not an http(s) URL such as http://127.0.0.1:8000", endpoint)
+		if cfg.Region == "" {
+			cfg.Region = EmulatorRegion
 		}
-		if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
-			opts = append(opts, config.WithRegion(EmulatorRegion))
-		}
-		if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
-			opts = append(opts, config.WithCredentialsProvider(
-				credentials.NewStaticCredentialsProvider("local", "local", "")))
+		if firstEnv("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY") == "" {
+			cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
 		}
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("dynamoclient: load AWS config: %w", err)
+	return NewFromConfig(cfg, endpoint)
+}
+
+// NewFromConfig returns a client with cfg's region and credentials and this
+// package's bounds (MaxAttempts attempts of at most AttemptTimeout, backoff
+// capped at MaxBackoff), sending every call to endpoint when it is set.
+func NewFromConfig(cfg aws.Config, endpoint string) (*dynamodb.Client, error) {
+	if err := checkEndpoint(endpoint); err != nil {
+		return nil, err
 	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.HTTPClient = awshttp.NewBuildableClient().
+			WithTimeout(AttemptTimeout).
+			WithDialerOptions(func(d *net.Dialer) { d.Timeout = DialTimeout })
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = MaxAttempts
+			so.MaxBackoff = MaxBackoff
+		})
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	}), nil
+}
+
+// checkEndpoint accepts "" (AWS) or an http(s) URL with a host.
+func checkEndpoint(endpoint string) error {
+	if endpoint == "" {
+		return nil
+	}
+	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("dynamoclient: endpoint %q is not an http(s) URL such as http://127.0.0.1:8000", endpoint)
+	}
+	return nil
+}
+
+// envCredentials are the credentials in the environment, read as the SDK's
+// environment source reads them (AWS_ACCESS_KEY and AWS_SECRET_KEY are its
+// older names).
+func envCredentials() aws.CredentialsProvider {
+	id, secret := firstEnv("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"), firstEnv("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY")
+	if id == "" || secret == "" {
+		return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{}, errNoCredentials
+		})
+	}
+	return credentials.StaticCredentialsProvider{Value: aws.Credentials{
+		AccessKeyID: id, SecretAccessKey: secret, SessionToken: os.Getenv("AWS_SESSION_TOKEN"),
+		AccountID: os.Getenv("AWS_ACCOUNT_ID"), Source: "EnvConfigCredentials",
+	}}
+}
+
+// errNoCredentials is each call's error when the environment has no
+// credentials.
+var errNoCredentials = errors.New("dynamoclient: no AWS credentials in the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are empty (Lambda sets them from the function's role)")
+
+// firstEnv is the first of the variables names that is set and not empty.
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
 }

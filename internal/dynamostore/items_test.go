@@ -149,10 +149,10 @@ func TestItemLayout(t *testing.T) {
 	}
 	a, _ := session.AppliedFor(session.Change{Key: "k1", Fingerprint: "fp"}, at)
 	keys, info := list(t, item, "recentKeys"), list(t, item, "recentInfo")
-	// 1800000001 s in six base64url digits, most significant first: BrSdIB.
+	// 1800000001 s is minute 546240 from 2026-01-01, in four base64url digits, most significant first: CFXA.
 	if len(keys) != session.MaxKeys || len(info) != session.MaxKeys || keys[session.MaxKeys-1] != a.Key ||
-		info[session.MaxKeys-1] != a.Fingerprint+"BrSdIB" || keys[session.MaxKeys-2] != "." || info[0] != "." {
-		t.Errorf("ring after a change = %q, %q; want the last slot %q, %q", keys, info, a.Key, a.Fingerprint+"BrSdIB")
+		info[session.MaxKeys-1] != a.Fingerprint+"CFXA" || keys[session.MaxKeys-2] != "." || info[0] != "." {
+		t.Errorf("ring after a change = %q, %q; want the last slot %q, %q", keys, info, a.Key, a.Fingerprint+"CFXA")
 	}
 	if got := number(t, item, "lastSeenAt"); got != "1800000001123" {
 		t.Errorf("lastSeenAt = %s", got)
@@ -264,7 +264,10 @@ func TestPartialItems(t *testing.T) {
 		{"a ring of numbers", deadlines(ringOf(n("1"), str("."), session.MaxKeys)), false, true},
 		{"info of numbers", deadlines(ringOf(str("."), n("1"), session.MaxKeys)), false, true},
 		{"a bad ring entry", deadlines(ringOf(str("short"), str("."), session.MaxKeys)), false, true},
-		{"a bad entry time", deadlines(ringOf(str(strings.Repeat("a", session.KeyHashLen)), str("12345678!!!!!!"), session.MaxKeys)), false, true},
+		{"a bad entry time", deadlines(ringOf(str(strings.Repeat("a", session.KeyHashLen)), str("12!!!!"), session.MaxKeys)), false, true},
+		{"a bad legacy entry time", deadlines(ringOf(str(strings.Repeat("a", 12)), str("12345678!!!!!!"), session.MaxKeys)), false, true},
+		{"a legacy key with today's info", deadlines(ringOf(str(strings.Repeat("a", 12)), str("12AAAA"), session.MaxKeys)), false, true},
+		{"today's key with legacy info", deadlines(ringOf(str(strings.Repeat("a", session.KeyHashLen)), str("12345678AAAAAA"), session.MaxKeys)), false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package dynamostore
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,11 +15,19 @@ import (
 // The idempotency ring is two list attributes of exactly session.MaxKeys
 // strings each, oldest first, slot by slot: recentKeys holds the key
 // hashes (session.KeyHashLen characters), recentInfo the fingerprint hash
-// and the time (Unix seconds as infoTimeLen base64url digits, most
-// significant first) of the same entry, infoLen characters in all. An
-// unused slot holds placeholder in both. Keys alone in one list let one
-// clause, NOT contains(recentKeys, :key), tell a new key; 32 slots of 12
-// and 14 characters add about 0.9 KB to a full item.
+// (session.FingerprintHashLen) and the time of the same entry: the minutes
+// from keyEpoch to its At as infoTimeLen base64url digits, most
+// significant first. An unused slot holds placeholder in both. Keys alone
+// in one list let one clause, NOT contains(recentKeys, :key), tell a new
+// key.
+//
+// Size: DynamoDB counts each list 3 bytes and each element 1 byte plus its
+// characters, so a full ring is 20 bytes of names, 6 of lists and 32 × (9
+// + 7) of slots, 538 bytes; an empty one 154. Each remembered key adds 12
+// bytes to the item over its placeholders (24 before the hashes and the
+// time were shortened), which keeps a shopper's session with a browser's User-Agent, a few cart lines,
+// a counter and 32 keys within one write unit (TestATypicalSessionIsOneWriteUnit,
+// docs/dynamodb.md).
 //
 // Create writes the placeholders. An update drops the oldest slot and
 // appends its entry in the same UpdateItem as its change:
@@ -28,11 +39,31 @@ import (
 // slot instead (SET recentKeys[0] = recentKeys[1], ...) costs 32 actions,
 // and 32 conditions with entries in one list: 7× the time on dynalite and
 // moto (docs/decisions.md).
+//
+// Items written before the entries were shortened hold legacy slots: a
+// 12-character key hash (the same SHA-256, so its first 8 characters are
+// today's hash) and 14 characters of info (the 8-character fingerprint
+// hash, whose first 2 are today's, and Unix seconds in 6 digits). They are
+// read as today's entries; an update also refuses its key's legacy hash
+// (legacyKeyHash), so a key applied before the change still replays. Both
+// can go once no legacy entry can be live: a day after every store runs
+// this code.
 const (
 	placeholder = "."
-	infoTimeLen = 6
+	infoTimeLen = 4
 	infoLen     = session.FingerprintHashLen + infoTimeLen
+
+	legacyKeyLen      = 12
+	legacyFPLen       = 8
+	legacyInfoTimeLen = 6
+	legacyInfoLen     = legacyFPLen + legacyInfoTimeLen
 )
+
+// keyEpoch is where an entry's time counts from: infoTimeLen base64url
+// digits hold 2^24 minutes, until November 2057. A time before it is
+// stored as keyEpoch itself (no clock that runs this code is set before
+// 2026).
+var keyEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -40,31 +71,58 @@ const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 func encodeInfo(a session.Applied) string {
 	var b [infoLen]byte
 	n := copy(b[:], a.Fingerprint)
-	secs := a.At.Unix()
+	minutes := max(0, int64(a.At.Sub(keyEpoch)/time.Minute))
 	for i := infoLen - 1; i >= n; i-- {
-		b[i] = base64URL[secs&63]
-		secs >>= 6
+		b[i] = base64URL[minutes&63]
+		minutes >>= 6
 	}
 	return string(b[:])
 }
 
-// decodeSlot reads one slot of both lists; ok is false for a placeholder.
+// legacyKeyHash is the key hash of a legacy slot: session.KeyHash's
+// digest, 12 characters long.
+func legacyKeyHash(key string) string {
+	h := sha256.New()
+	h.Write([]byte("key"))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))[:legacyKeyLen]
+}
+
+// decodeSlot reads one slot of today's form or the legacy one; ok is
+// false for a placeholder.
 func decodeSlot(key, info string) (a session.Applied, ok bool, err error) {
-	if key == placeholder && info == placeholder {
+	switch {
+	case key == placeholder && info == placeholder:
 		return session.Applied{}, false, nil
-	}
-	if len(key) != session.KeyHashLen || len(info) != infoLen {
-		return session.Applied{}, false, fmt.Errorf("idempotency slot %q, %q has the wrong length", key, info)
-	}
-	var secs int64
-	for i := session.FingerprintHashLen; i < infoLen; i++ {
-		d := indexBase64(info[i])
-		if d < 0 {
-			return session.Applied{}, false, fmt.Errorf("idempotency slot %q has a bad time", info)
+	case len(key) == session.KeyHashLen && len(info) == infoLen:
+		minutes, err := base64Number(info[session.FingerprintHashLen:])
+		if err != nil {
+			return session.Applied{}, false, fmt.Errorf("idempotency slot %q: %w", info, err)
 		}
-		secs = secs<<6 | int64(d)
+		return session.Applied{Key: key, Fingerprint: info[:session.FingerprintHashLen], At: keyEpoch.Add(time.Duration(minutes) * time.Minute)}, true, nil
+	case len(key) == legacyKeyLen && len(info) == legacyInfoLen:
+		secs, err := base64Number(info[legacyFPLen:])
+		if err != nil {
+			return session.Applied{}, false, fmt.Errorf("idempotency slot %q: %w", info, err)
+		}
+		return session.Applied{Key: key[:session.KeyHashLen], Fingerprint: info[:session.FingerprintHashLen],
+			At: time.Unix(secs, 0).UTC().Truncate(session.KeyTimePrecision)}, true, nil
 	}
-	return session.Applied{Key: key, Fingerprint: info[:session.FingerprintHashLen], At: time.Unix(secs, 0).UTC()}, true, nil
+	return session.Applied{}, false, fmt.Errorf("idempotency slot %q, %q has the wrong length", key, info)
+}
+
+// base64Number reads base64url digits, most significant first.
+func base64Number(digits string) (int64, error) {
+	var n int64
+	for i := range len(digits) {
+		d := indexBase64(digits[i])
+		if d < 0 {
+			return 0, errors.New("a bad time")
+		}
+		n = n<<6 | int64(d)
+	}
+	return n, nil
 }
 
 func indexBase64(c byte) int {

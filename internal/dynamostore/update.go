@@ -24,9 +24,11 @@ import (
 //	condition: attribute_exists(id) AND idleDeadline > :now AND absoluteDeadline > :now
 //	    AND <each op's condition>
 //	    AND attribute_exists(recentKeys) AND NOT contains(recentKeys, :key)
+//	    AND NOT contains(recentKeys, :legacyKey)
 //
-// where :key is the key's hash and :info its fingerprint's hash and time
-// (ring.go), and each op is (data.#m a feature's map, data.#c a counter,
+// where :key is the key's hash, :legacyKey its hash as items written before
+// the ring's entries were shortened hold it, and :info its fingerprint's
+// hash and time (ring.go), and each op is (data.#m a feature's map, data.#c a counter,
 // :lo and :hi the range of a value before the op that keeps it within the
 // op's range after it):
 //
@@ -67,9 +69,10 @@ import (
 //     in a session costs one extra write;
 //   - the key is in the ring, but only in expired entries (24 hours old):
 //     instead of NOT contains, each slot's condition is recentKeys[i] <>
-//     :key, or, for a slot holding the expired entry, recentKeys[i] = :key
-//     AND recentInfo[i] = :thatInfo (so no write came in between); the
-//     stale entry stays until it drops out, and never counts again;
+//     :key AND recentKeys[i] <> :legacyKey, or, for a slot holding the
+//     expired entry, recentKeys[i] = :thatKey AND recentInfo[i] = :thatInfo
+//     as the slot was read (so no write came in between); the stale entry
+//     stays until it drops out, and never counts again;
 //   - an item from before version 2 without data or ring: SET data = :data
 //     if attribute_not_exists(data), SET recentKeys = :keys, recentInfo =
 //     :info if attribute_not_exists(recentKeys);
@@ -129,10 +132,10 @@ type write struct {
 // shape is what the item lacks, or holds, that the fast path does not
 // expect.
 type shape struct {
-	noData bool            // no data attribute
-	noRing bool            // no recentKeys attribute
-	absent map[string]bool // maps the change adds to that do not exist
-	stale  map[int]string  // ring slots holding an expired entry of the key → their info
+	noData bool              // no data attribute
+	noRing bool              // no recentKeys attribute
+	absent map[string]bool   // maps the change adds to that do not exist
+	stale  map[int][2]string // ring slots holding an expired entry of the key → the slot as stored (key, info)
 }
 
 func newWrite(c session.Change, now time.Time) *write {
@@ -171,7 +174,7 @@ func (w *write) explain(old map[string]types.AttributeValue, retried bool) (out 
 
 // shapeOf is what the item it lacks or holds for this change.
 func (w *write) shapeOf(it sessionItem) shape {
-	sh := shape{noData: !it.hasData, noRing: it.keySlots == nil, absent: map[string]bool{}, stale: map[int]string{}}
+	sh := shape{noData: !it.hasData, noRing: it.keySlots == nil, absent: map[string]bool{}, stale: map[int][2]string{}}
 	for _, op := range w.change.Ops {
 		if name, ok := addsTo(op); ok {
 			if _, exists := it.rec.Data.Maps[name]; !exists {
@@ -181,7 +184,7 @@ func (w *write) shapeOf(it sessionItem) shape {
 	}
 	for i, key := range it.keySlots {
 		if a, ok, _ := decodeSlot(key, it.infoSlots[i]); ok && a.Key == w.entry.Key && !a.LiveAt(w.now) {
-			sh.stale[i] = it.infoSlots[i]
+			sh.stale[i] = [2]string{key, it.infoSlots[i]}
 		}
 	}
 	return sh
@@ -303,17 +306,17 @@ func (w *write) ring(e *expr) {
 		e.If("attribute_not_exists(" + keys + ")")
 		return
 	}
-	key := e.value(str(w.entry.Key))
+	key, legacy := e.value(str(w.entry.Key)), e.value(str(legacyKeyHash(w.change.Key)))
 	switch {
 	case len(w.shape.stale) == 0:
-		e.If("attribute_exists(" + keys + ") AND NOT contains(" + keys + ", " + key + ")")
+		e.If("attribute_exists(" + keys + ") AND NOT contains(" + keys + ", " + key + ") AND NOT contains(" + keys + ", " + legacy + ")")
 	default:
 		slot := func(list string, i int) string { return list + "[" + strconv.Itoa(i) + "]" }
 		for i := range session.MaxKeys {
 			if old, stale := w.shape.stale[i]; stale {
-				e.If(slot(keys, i) + " = " + key + " AND " + slot(info, i) + " = " + e.value(str(old)))
+				e.If(slot(keys, i) + " = " + e.value(str(old[0])) + " AND " + slot(info, i) + " = " + e.value(str(old[1])))
 			} else {
-				e.If(slot(keys, i) + " <> " + key)
+				e.If(slot(keys, i) + " <> " + key + " AND " + slot(keys, i) + " <> " + legacy)
 			}
 		}
 	}

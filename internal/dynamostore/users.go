@@ -51,7 +51,7 @@ func (s *Store) GetUser(ctx context.Context, username string) (user.User, bool, 
 	if username == "" {
 		return user.User{}, false, nil
 	}
-	av, err := s.getUserItem(ctx, username)
+	av, err := s.getUserItem(ctx, username, userReads...)
 	if err != nil {
 		return user.User{}, false, fmt.Errorf("dynamostore: get user: %w", err)
 	}
@@ -65,11 +65,25 @@ func (s *Store) GetUser(ctx context.Context, username string) (user.User, bool, 
 	return user.User{Username: it.Username, PasswordHash: it.PasswordHash, CreatedAt: fromMS(it.CreatedAt)}, true, nil
 }
 
-func (s *Store) getUserItem(ctx context.Context, key string) (map[string]types.AttributeValue, error) {
+// userReads are the attributes of an account GetUser reads; counterReads
+// those of a password-attempt counter CountAttempt reads after a failed
+// condition. Each read asks for exactly its attributes (a
+// ProjectionExpression), so an IAM policy may allow those alone.
+var (
+	userReads    = []string{"username", "passwordHash", "createdAt"}
+	counterReads = []string{"username", "attempts", "windowEnds"}
+)
+
+// getUserItem reads the attributes attrs of a users-table item with a
+// strongly consistent GetItem.
+func (s *Store) getUserItem(ctx context.Context, key string, attrs ...string) (map[string]types.AttributeValue, error) {
+	proj, names := projection(attrs...)
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.users),
-		Key:            userKey(key),
-		ConsistentRead: aws.Bool(true),
+		TableName:                aws.String(s.users),
+		Key:                      userKey(key),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     proj,
+		ExpressionAttributeNames: names,
 	})
 	if err != nil {
 		return nil, err
@@ -128,7 +142,7 @@ func (s *Store) CountAttempt(ctx context.Context, username string, now time.Time
 			return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: %w", err)
 		}
 		if old == nil {
-			if old, err = s.getUserItem(ctx, key); err != nil {
+			if old, err = s.getUserItem(ctx, key, counterReads...); err != nil {
 				return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: read after a failed condition: %w", err)
 			}
 		}

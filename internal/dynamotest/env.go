@@ -17,6 +17,7 @@ import (
 
 	"github.com/sessionlab/sessionlab/internal/dynamoclient"
 	"github.com/sessionlab/sessionlab/internal/dynamostore"
+	"github.com/sessionlab/sessionlab/internal/dynamotables"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 )
 
@@ -126,7 +127,7 @@ func CreateTables(t testing.TB, client *dynamodb.Client) (sessions, users string
 	names := map[string]string{"SessionsTable": "sessions-" + suffix, "UsersTable": "users-" + suffix}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := dynamostore.CreateTablesFrom(ctx, client, template.cfn, names); err != nil {
+	if err := dynamotables.CreateFrom(ctx, client, template.cfn, names); err != nil {
 		t.Fatalf("dynamotest: %v", err)
 	}
 	t.Cleanup(func() {

@@ -14,19 +14,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/password"
 )
 
-// newAPI serves the real cart and account handlers (internal/app, as the
-// runner builds them) on one memory store, with mw around them, and
-// returns the base URL.
+// TestMain silences the handlers, which log every request.
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.DiscardHandler)) // the handlers log every request
 	os.Exit(m.Run())
 }
 
+// newAPI serves the real cart and account handlers (internal/allfunctions,
+// as the runner builds them) on one memory store, with mw around them, and
+// returns the base URL.
 func newAPI(t *testing.T, mw func(http.Handler) http.Handler) string {
 	t.Helper()
 	mem := memstore.New()
@@ -34,11 +36,11 @@ func newAPI(t *testing.T, mw func(http.Handler) http.Handler) string {
 	getenv := func(k string) string { return env[k] }
 	opts := app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem},
 		Password: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
-	cartAPI, err := app.Cart(t.Context(), getenv, opts)
+	cartAPI, err := allfunctions.Build(t.Context(), "CartFunction", getenv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	authAPI, err := app.Auth(t.Context(), getenv, opts)
+	authAPI, err := allfunctions.Build(t.Context(), "AuthFunction", getenv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

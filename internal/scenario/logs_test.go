@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/memstore"
@@ -77,7 +78,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		Template: tpl, SiteDir: "../../site",
 		EnvFile: runner.EnvFile{"Parameters": {"SESSION_SECRET": secret, "COOKIE_SECURE": "false"}},
 		Build: func(ctx context.Context, name string, getenv config.Getenv) (http.Handler, error) {
-			return app.Build(ctx, name, getenv, opts)
+			return allfunctions.Build(ctx, name, getenv, opts)
 		},
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/config"
 	"github.com/sessionlab/sessionlab/internal/memstore"
@@ -37,7 +38,7 @@ func startRunnerWithEnv(t *testing.T, opts app.Options, envFile runner.EnvFile) 
 		SiteDir:  "../../site",
 		EnvFile:  envFile,
 		Build: func(ctx context.Context, name string, getenv config.Getenv) (http.Handler, error) {
-			return app.Build(ctx, name, getenv, opts)
+			return allfunctions.Build(ctx, name, getenv, opts)
 		},
 	})
 	if err != nil {
@@ -83,4 +84,10 @@ func TestConcurrentLoginsThroughRunner(t *testing.T) {
 	mem := memstore.New()
 	srv := startRunner(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
 	ConcurrentLogins(t, srv.URL, 40)
+}
+
+func TestConcurrentVisitsThroughRunner(t *testing.T) {
+	mem := memstore.New()
+	srv := startRunner(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
+	ConcurrentVisits(t, srv.URL, 50)
 }

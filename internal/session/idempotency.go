@@ -14,16 +14,32 @@ const (
 	// KeyLifetime is how long a key is remembered at most. A key never
 	// outlives its session either: it is stored in the session's record.
 	KeyLifetime = 24 * time.Hour
+	// KeyTimePrecision is how precisely an entry keeps the time its key
+	// was applied: the start of that minute (Applied.At). So a key is
+	// remembered for KeyLifetime from the start of the minute it was
+	// applied in, between 23 h 59 min and 24 h, on every store alike.
+	KeyTimePrecision = time.Minute
 )
 
-// Lengths of the hashes an Applied holds (base64url characters).
+// Lengths of the hashes an Applied holds (base64url characters). They are
+// short because every entry is stored in the session's item, and 32 of
+// them must leave a typical session within one DynamoDB write unit (1 KB;
+// docs/dynamodb.md, "Size and write units").
 const (
-	// KeyHashLen: 72 bits of SHA-256 of the key. Two keys of one session
-	// collide with a chance of about 32 × 2^-72 per request.
-	KeyHashLen = 12
-	// FingerprintHashLen: 48 bits of SHA-256 of the request's fingerprint;
-	// a collision only turns a reused key's 422 into a replay.
-	FingerprintHashLen = 8
+	// KeyHashLen: 48 bits of SHA-256 of the key. A new key is taken for one
+	// of the at most 32 others its session remembers with a chance of
+	// about 32 × 2^-48, 1 in 9 × 10^12 per request: the request is then
+	// refused as a reused key (422), or, when its fingerprint hash matches
+	// too, answered as a replay and not applied. Only keys of the same
+	// session within a day can collide; a client that crafts colliding
+	// keys only confuses its own session.
+	KeyHashLen = 8
+	// FingerprintHashLen: 12 bits of SHA-256 of the request's fingerprint.
+	// The fingerprint only tells a replay from a key reused for another
+	// request, which no correct client sends (a fresh key per action): a
+	// collision, 1 in 4,096 such reuses, answers that reuse as a replay
+	// (nothing applied, Idempotent-Replayed) instead of 422.
+	FingerprintHashLen = 2
 )
 
 // ErrKeyReused means the change's key was recorded by another request
@@ -32,8 +48,8 @@ var ErrKeyReused = errors.New("session: idempotency key reused for another reque
 
 // Applied is one idempotency key a session has applied: the key's hash,
 // the hash of the fingerprint of the request that applied it, and when
-// (whole seconds). Hashes keep the record small and carry nothing the
-// client sent.
+// (the start of the minute, KeyTimePrecision). Hashes keep the record
+// small and carry nothing the client sent.
 type Applied struct {
 	Key         string // KeyHashLen characters
 	Fingerprint string // FingerprintHashLen characters
@@ -52,7 +68,7 @@ func AppliedFor(c Change, now time.Time) (a Applied, ok bool) {
 	return Applied{
 		Key:         KeyHash(c.Key),
 		Fingerprint: digest("fingerprint", c.Fingerprint, FingerprintHashLen),
-		At:          now.Truncate(time.Second).UTC(),
+		At:          now.Truncate(KeyTimePrecision).UTC(),
 	}, true
 }
 

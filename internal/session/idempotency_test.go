@@ -10,10 +10,10 @@ import (
 )
 
 func TestAppliedFor(t *testing.T) {
-	at := time.Date(2026, 5, 1, 10, 0, 0, 999_000_000, time.FixedZone("x", 3600))
+	at := time.Date(2026, 5, 1, 10, 7, 42, 999_000_000, time.FixedZone("x", 3600))
 	a, ok := session.AppliedFor(session.Change{Key: "k", Fingerprint: "POST /x"}, at)
 	if !ok || len(a.Key) != session.KeyHashLen || len(a.Fingerprint) != session.FingerprintHashLen ||
-		!a.At.Equal(at.Truncate(time.Second)) || a.At.Location() != time.UTC {
+		!a.At.Equal(time.Date(2026, 5, 1, 9, 7, 0, 0, time.UTC)) || a.At.Location() != time.UTC {
 		t.Fatalf("AppliedFor = %+v, %v", a, ok)
 	}
 	if a.Key != session.KeyHash("k") || a.Key == session.KeyHash("K") {
@@ -33,12 +33,16 @@ func TestAppliedFor(t *testing.T) {
 }
 
 func TestRecall(t *testing.T) {
-	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 5, 1, 10, 0, 30, 0, time.UTC)
 	entry := func(key, fp string, age time.Duration) session.Applied {
 		a, _ := session.AppliedFor(session.Change{Key: key, Fingerprint: fp}, now.Add(-age))
 		return a
 	}
-	ring := []session.Applied{entry("old", "fp", session.KeyLifetime), entry("k", "fp", time.Hour), entry("edge", "fp", session.KeyLifetime-time.Second)}
+	// A key lives KeyLifetime from the start of the minute it was applied
+	// in: "edge" (applied at 10:01:01 the day before) until 10:01 today,
+	// "gone" (10:00:59) until 10:00, 23 h 59 min 31 s after it was applied.
+	ring := []session.Applied{entry("old", "fp", session.KeyLifetime), entry("k", "fp", time.Hour),
+		entry("edge", "fp", session.KeyLifetime-31*time.Second), entry("gone", "fp", session.KeyLifetime-29*time.Second)}
 	tests := []struct {
 		key, fp string
 		replay  bool
@@ -50,6 +54,7 @@ func TestRecall(t *testing.T) {
 		{"old", "fp", false, nil},    // expired: judged afresh
 		{"old", "other", false, nil}, // expired: no reuse either
 		{"edge", "fp", true, nil},
+		{"gone", "fp", false, nil},
 		{"", "fp", false, nil},
 	}
 	for _, tt := range tests {

@@ -12,13 +12,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/app"
-	"github.com/sessionlab/sessionlab/internal/lambdafn"
+	"github.com/sessionlab/sessionlab/internal/app/dynamostores"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 )
 
-// envRule builds every function as its Lambda main does (app.Build with
-// the DynamoDB stores of lambdafn), giving it only the variables the
+// envRule builds every function as its Lambda main does (allfunctions.Build with
+// the DynamoDB stores of dynamostores.Open), giving it only the variables the
 // template declares for it (Globals merged, as SAM does), and records every
 // name its code reads. A variable read but not declared never reaches the
 // function in AWS (SAM passes only declared ones); one declared but never
@@ -38,9 +39,9 @@ func envRule(t *testing.T) rule {
 			return []string{err.Error()}
 		}
 		var problems []string
-		for _, name := range slices.Sorted(maps.Keys(app.Functions)) {
+		for _, name := range slices.Sorted(maps.Keys(allfunctions.Functions)) {
 			if _, ok := tpl.Function(name); !ok {
-				problems = append(problems, fmt.Sprintf("app.Functions has %s, which the template does not declare", name))
+				problems = append(problems, fmt.Sprintf("allfunctions.Functions has %s, which the template does not declare", name))
 			}
 		}
 		for _, fn := range tpl.Functions {
@@ -61,7 +62,7 @@ func envProblems(fn samtemplate.Function) []string {
 		}
 		return fn.Env[name]
 	}
-	if _, err := app.Build(context.Background(), fn.Name, getenv, app.Options{OpenStores: lambdafn.DynamoStores}); err != nil {
+	if _, err := allfunctions.Build(context.Background(), fn.Name, getenv, app.Options{OpenStores: dynamostores.Open}); err != nil {
 		return []string{fmt.Sprintf("%s does not start with the environment the template declares: %v", fn.Name, err)}
 	}
 	var problems []string
@@ -94,7 +95,7 @@ func TestEveryVariableAFunctionReadsIsDeclaredForIt(t *testing.T) {
 		{"unknown function", func(r map[string]any) {
 			r["Resources"].(map[string]any)["CartFunction2"] = r["Resources"].(map[string]any)["CartFunction"]
 			delete(r["Resources"].(map[string]any), "CartFunction")
-		}, "app.Functions has CartFunction"},
+		}, "allfunctions.Functions has CartFunction"},
 	})
 }
 

@@ -21,10 +21,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/apigw"
 	"github.com/sessionlab/sessionlab/internal/app"
-	"github.com/sessionlab/sessionlab/internal/lambdafn"
+	"github.com/sessionlab/sessionlab/internal/app/dynamostores"
 	"github.com/sessionlab/sessionlab/internal/loopback"
+	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/metrics"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 	"github.com/sessionlab/sessionlab/internal/web"
@@ -88,14 +90,17 @@ type emfCapture struct {
 	namespace string   // the METRICS_NAMESPACE they were given
 }
 
-// captureEMF runs every function as Lambda does (app.Build with the
-// environment the template declares, the DynamoDB stores of lambdafn behind
+// captureEMF runs every function as Lambda does (allfunctions.Build with the
+// environment the template declares, the DynamoDB stores of dynamostores.Open behind
 // apigw.Handler, JSON logs) with METRICS_NAMESPACE and ORIGIN_SECRET set and
 // a DynamoDB endpoint nobody listens on, and sends what makes the code
 // count: to every function, a request that skipped CloudFront (refused);
-// with CloudFront's header, a request that needs the store (503). Phase 2
-// of issue 15 adds a request here for every new emission point (emitted
-// tells which).
+// with CloudFront's header, a request with a badly signed session cookie
+// (counted, answered without a session), and one that needs the store
+// (503). A replay needs a store that answers: each function with a route
+// of replayRoutes is built again on an in-memory store and sent that change
+// twice with one Idempotency-Key. Phase 2 of issue 15 adds a request here
+// for every new emission point (emitted tells which).
 func captureEMF(t *testing.T) emfCapture {
 	t.Helper()
 	var buf bytes.Buffer
@@ -122,7 +127,7 @@ func captureEMF(t *testing.T) emfCapture {
 		"DYNAMODB_ENDPOINT": fmt.Sprintf("http://127.0.0.1:%d", port),
 	}
 	viaCloudFront := map[string]string{strings.ToLower(web.OriginHeader): overrides["ORIGIN_SECRET"]}
-	storeRequested := false
+	storeRequested, tampered, replayed := false, false, 0
 	for _, fn := range tpl.Functions {
 		env := maps.Clone(fn.Env)
 		for k, v := range overrides {
@@ -130,7 +135,8 @@ func captureEMF(t *testing.T) emfCapture {
 				env[k] = v
 			}
 		}
-		h, err := app.Build(context.Background(), fn.Name, func(k string) string { return env[k] }, app.Options{OpenStores: lambdafn.DynamoStores})
+		getenv := func(k string) string { return env[k] }
+		h, err := allfunctions.Build(context.Background(), fn.Name, getenv, app.Options{OpenStores: dynamostores.Open})
 		if err != nil {
 			t.Fatalf("build %s: %v", fn.Name, err)
 		}
@@ -139,15 +145,32 @@ func captureEMF(t *testing.T) emfCapture {
 		if status := call(t, handler, route.Method, fill(route.Path), nil, ""); status != http.StatusForbidden {
 			t.Fatalf("%s %s without CloudFront's header: %d, want 403", fn.Name, route.Key(), status)
 		}
+		if slices.ContainsFunc(fn.Routes, func(r samtemplate.Route) bool { return r.Key() == "GET /api/cart" }) {
+			tampered = true
+			bad := map[string]string{"cookie": "__Host-session=" + strings.Repeat("A", 60)}
+			maps.Copy(bad, viaCloudFront)
+			if status := call(t, handler, "GET", "/api/cart", bad, ""); status != http.StatusOK {
+				t.Fatalf("GET /api/cart with a badly signed session cookie: %d, want 200 (no session)", status)
+			}
+		}
 		if slices.ContainsFunc(fn.Routes, func(r samtemplate.Route) bool { return r.Key() == "POST /api/cart/items" }) {
 			storeRequested = true
 			if status := call(t, handler, "POST", "/api/cart/items", viaCloudFront, `{"sku":"tea-sencha","quantity":1}`); status != http.StatusServiceUnavailable {
 				t.Fatalf("POST /api/cart/items with the store down: %d, want 503", status)
 			}
 		}
+		for _, r := range fn.Routes {
+			if body, ok := replayRoutes[r.Key()]; ok {
+				replay(t, fn.Name, getenv, r, viaCloudFront, body)
+				replayed++
+			}
+		}
 	}
-	if !storeRequested {
-		t.Fatal("no function serves POST /api/cart/items: pick another route that writes the store")
+	if !storeRequested || !tampered {
+		t.Fatal("no function serves POST /api/cart/items or GET /api/cart: pick other routes that write the store and read a session cookie")
+	}
+	if replayed != len(replayRoutes) {
+		t.Fatalf("%d of the %d routes of replayRoutes are in the template", replayed, len(replayRoutes))
 	}
 	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		if strings.Contains(l, `"_aws"`) {
@@ -155,6 +178,35 @@ func captureEMF(t *testing.T) emfCapture {
 		}
 	}
 	return got
+}
+
+// replayRoutes are the changes captureEMF sends twice with one
+// Idempotency-Key (their bodies): one per feature that records keys.
+var replayRoutes = map[string]string{
+	"POST /api/cart/items":     `{"sku":"tea-sencha","quantity":1}`,
+	"POST /api/session/visits": "",
+}
+
+// replay builds the function name on an in-memory store with getenv and
+// sends route twice through CloudFront (headers) with one Idempotency-Key,
+// the second time with the session cookie the first one set: the second
+// answer must be a replay.
+func replay(t *testing.T, name string, getenv func(string) string, route samtemplate.Route, headers map[string]string, body string) {
+	t.Helper()
+	mem := memstore.New()
+	h, err := allfunctions.Build(context.Background(), name, getenv, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
+	if err != nil {
+		t.Fatalf("build %s on memstore: %v", name, err)
+	}
+	handler := apigw.Handler(h)
+	hdr := maps.Clone(headers)
+	hdr["idempotency-key"] = "templatetest-replay"
+	first := send(t, handler, route.Method, route.Path, hdr, body, nil)
+	second := send(t, handler, route.Method, route.Path, hdr, body, first.Cookies)
+	if first.StatusCode != http.StatusOK || second.StatusCode != http.StatusOK || second.Headers[web.ReplayedHeader] != "true" {
+		t.Fatalf("%s twice with one key: %d then %d (Idempotent-Replayed %q), want 200 and a replayed 200",
+			route.Key(), first.StatusCode, second.StatusCode, second.Headers[web.ReplayedHeader])
+	}
 }
 
 // fill puts a value into each {parameter} of a route path.
@@ -169,6 +221,13 @@ func fill(path string) string {
 // call sends one API Gateway (payload 2.0) event and returns the status.
 func call(t *testing.T, h apigw.LambdaHandler, method, path string, headers map[string]string, body string) int {
 	t.Helper()
+	return send(t, h, method, path, headers, body, nil).StatusCode
+}
+
+// send sends one API Gateway (payload 2.0) event carrying the cookies a
+// response set (their name=value) and returns the response.
+func send(t *testing.T, h apigw.LambdaHandler, method, path string, headers map[string]string, body string, setCookies []string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
 	hdr := map[string]string{"content-type": "application/json", "sec-fetch-site": "same-origin", "user-agent": "templatetest"}
 	maps.Copy(hdr, headers)
 	ev := events.APIGatewayV2HTTPRequest{
@@ -178,12 +237,15 @@ func call(t *testing.T, h apigw.LambdaHandler, method, path string, headers map[
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "192.0.2.1"},
 		},
 	}
+	for _, c := range setCookies {
+		ev.Cookies = append(ev.Cookies, strings.SplitN(c, ";", 2)[0])
+	}
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "templatetest"})
 	resp, err := h(ctx, ev)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	return resp.StatusCode
+	return resp
 }
 
 // usedMetrics are the custom metrics (names in customNamespace) that an
@@ -281,8 +343,10 @@ func TestEveryMetricLineIsEMFAndWatched(t *testing.T) {
 			set(r, map[string]any{"Fn::Sub": strings.ReplaceAll(widgets(r), `"StoreUnavailable"`, `"StoreDown"`)}, res("Dashboard", "DashboardBody")...)
 		}, "metric StoreUnavailable (internal/metrics) is on no alarm or the dashboard"},
 		{"counted twice", func(r map[string]any) {
-			f := at(r, res("TamperedSessionCookieFilter", "MetricTransformations")...).([]any)[0].(map[string]any)
-			f["MetricName"] = "StoreUnavailable"
+			r["Resources"].(map[string]any)["StoreUnavailableFilter"] = map[string]any{"Type": "AWS::Logs::MetricFilter", "Properties": map[string]any{
+				"LogGroupName": map[string]any{"Ref": "FunctionLogs"}, "FilterPattern": `{ $.msg = "store unavailable" }`,
+				"MetricTransformations": []any{map[string]any{"MetricNamespace": map[string]any{"Fn::Sub": customNamespace}, "MetricName": "StoreUnavailable", "MetricValue": "1"}},
+			}}
 		}, "it would count twice"},
 	})
 	// The rule also judges the lines: a line that is not EMF, a metric in

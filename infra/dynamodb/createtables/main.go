@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/sessionlab/sessionlab/internal/dynamoclient"
-	"github.com/sessionlab/sessionlab/internal/dynamostore"
+	"github.com/sessionlab/sessionlab/internal/dynamotables"
 )
 
 func main() {
@@ -37,10 +37,10 @@ func run(endpoint, template string) error {
 	if err != nil {
 		return err
 	}
-	if err := dynamostore.CreateTables(ctx, client, template, dynamostore.LocalTableNames); err != nil {
+	if err := dynamotables.Create(ctx, client, template, dynamotables.LocalNames); err != nil {
 		return err
 	}
-	for logical, name := range dynamostore.LocalTableNames {
+	for logical, name := range dynamotables.LocalNames {
 		fmt.Printf("table %s ready (%s)\n", name, logical)
 	}
 	return nil

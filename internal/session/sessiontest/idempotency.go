@@ -70,8 +70,8 @@ func testReplay(t *testing.T, s session.Store) {
 		t.Errorf("a replay wrote: %s", d)
 	}
 	if got := before.Applied; len(got) != 2 || got[0].Key != session.KeyHash("k1") || got[1].Key != session.KeyHash("k2") ||
-		!got[0].At.Equal(now.Add(time.Second).Truncate(time.Second)) {
-		t.Errorf("recorded entries %v, want k1 then k2 at whole seconds", got)
+		!got[0].At.Equal(now.Add(time.Second).Truncate(session.KeyTimePrecision)) {
+		t.Errorf("recorded entries %v, want k1 then k2 at the start of their minute (KeyTimePrecision)", got)
 	}
 }
 
@@ -144,25 +144,27 @@ func testEviction(t *testing.T, s session.Store) {
 	}
 }
 
-// testKeyExpiry: a key is remembered for KeyLifetime, then its repeat
-// applies again (and is then remembered anew).
+// testKeyExpiry: a key is remembered for KeyLifetime from the start of
+// the minute it was applied in (KeyTimePrecision), then its repeat applies
+// again (and is then remembered anew).
 func testKeyExpiry(t *testing.T, s session.Store) {
-	now := start().Truncate(time.Second)
+	now := start().Truncate(time.Minute).Add(42*time.Second + 500*time.Millisecond) // inside a minute, never at its start
+	expires := now.Truncate(session.KeyTimePrecision).Add(session.KeyLifetime)
 	rec := longLived(now)
 	mustCreate(t, s, rec)
 	c := change("k", count("c", 1))
 	update(t, s, rec.Key, c, now)
 	update(t, s, rec.Key, change("later", count("c", 1)), now.Add(time.Hour))
-	if out := update(t, s, rec.Key, c, now.Add(session.KeyLifetime-time.Second)); !out.Replayed {
-		t.Fatalf("a second before the key expires: %+v, want a replay", out)
+	if out := update(t, s, rec.Key, c, expires.Add(-time.Millisecond)); !out.Replayed {
+		t.Fatalf("just before the key expires: %+v, want a replay", out)
 	}
-	if got := mustGet(t, s, rec.Key, now.Add(session.KeyLifetime), true); len(got.Applied) != 1 || got.Applied[0].Key != session.KeyHash("later") {
+	if got := mustGet(t, s, rec.Key, expires, true); len(got.Applied) != 1 || got.Applied[0].Key != session.KeyHash("later") {
 		t.Errorf("entries at expiry %v, want only the later one", got.Applied)
 	}
-	if out := update(t, s, rec.Key, c, now.Add(session.KeyLifetime)); out.Replayed || out.Data.Counters["c"] != 3 {
+	if out := update(t, s, rec.Key, c, expires); out.Replayed || out.Data.Counters["c"] != 3 {
 		t.Fatalf("when the key expires: %+v, want applied (c = 3)", out)
 	}
-	if out := update(t, s, rec.Key, c, now.Add(session.KeyLifetime+time.Second)); !out.Replayed || out.Data.Counters["c"] != 3 {
+	if out := update(t, s, rec.Key, c, expires.Add(time.Second)); !out.Replayed || out.Data.Counters["c"] != 3 {
 		t.Fatalf("right after it was applied anew: %+v, want a replay", out)
 	}
 	// The reused check expires with the key too.

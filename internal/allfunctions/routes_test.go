@@ -1,17 +1,21 @@
-package app_test
+package allfunctions_test
 
 import (
 	"context"
+	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 	"github.com/sessionlab/sessionlab/internal/web"
 )
+
+var env = map[string]string{"SESSION_SECRET": hex.EncodeToString(make([]byte, 32))}
 
 // TestEveryTemplateRouteIsServedAndNothingElse builds each function of
 // template.yaml and sends it every method on every path of every route in
@@ -23,8 +27,8 @@ func TestEveryTemplateRouteIsServedAndNothingElse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tpl.Functions) != len(app.Functions) {
-		t.Fatalf("template has %d functions, app builds %d", len(tpl.Functions), len(app.Functions))
+	if len(tpl.Functions) != len(allfunctions.Functions) {
+		t.Fatalf("template has %d functions, app builds %d", len(tpl.Functions), len(allfunctions.Functions))
 	}
 	var paths []string
 	for _, f := range tpl.Functions {
@@ -36,7 +40,7 @@ func TestEveryTemplateRouteIsServedAndNothingElse(t *testing.T) {
 	mem := memstore.New()
 	for _, f := range tpl.Functions {
 		t.Run(f.Name, func(t *testing.T) {
-			h, err := app.Build(context.Background(), f.Name, func(k string) string { return env[k] },
+			h, err := allfunctions.Build(context.Background(), f.Name, func(k string) string { return env[k] },
 				app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
 			if err != nil {
 				t.Fatal(err)

@@ -1,4 +1,8 @@
-package app
+// Package edge puts in front of every function's handler what all
+// functions share at their edge. internal/lambdafn applies it in Lambda and
+// internal/allfunctions in the local runner and the tests, so a function's
+// own wiring cannot forget it.
+package edge
 
 import (
 	"net/http"
@@ -9,16 +13,12 @@ import (
 	"github.com/sessionlab/sessionlab/internal/web"
 )
 
-// edge puts in front of a function's handler h (built with err) what every
-// function shares at its edge, outermost first: the request's metrics
+// Wrap puts in front of h, outermost first: the request's metrics
 // (METRICS_NAMESPACE; unset: none), then the origin check (ORIGIN_SECRET:
 // only requests that came through CloudFront; unset or unresolved, as in
 // make dev and sam local: every request), so a refused request is counted
-// too.
-func edge(h http.Handler, err error, getenv config.Getenv) (http.Handler, error) {
-	if err != nil {
-		return nil, err
-	}
+// too. A bad ORIGIN_SECRET is an error: the function does not start.
+func Wrap(h http.Handler, getenv config.Getenv) (http.Handler, error) {
 	guard, err := web.NewOriginGuard(getenv("ORIGIN_SECRET"))
 	if err != nil {
 		return nil, err

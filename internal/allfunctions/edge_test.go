@@ -1,4 +1,4 @@
-package app_test
+package allfunctions_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/allfunctions"
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
@@ -43,7 +44,7 @@ func TestEveryFunctionChecksTheOriginWhenConfigured(t *testing.T) {
 			t.Fatalf("%s has no GET route without parameters for this test to call", name)
 		}
 		build := func(vars map[string]string) (http.Handler, error) {
-			return app.Build(context.Background(), name, func(k string) string {
+			return allfunctions.Build(context.Background(), name, func(k string) string {
 				if v, ok := vars[k]; ok {
 					return v
 				}

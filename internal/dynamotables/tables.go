@@ -1,4 +1,11 @@
-package dynamostore
+// Package dynamotables creates the DynamoDB tables of template.yaml (key
+// schema, indexes, billing mode, time to live) in an emulator or any
+// DynamoDB, for the local runner, the table tool and the tests. The template
+// is the one definition of the tables; nothing of their schema is written
+// in Go. It reads the template with goformation, which is why it is a
+// package of its own: no Lambda function imports it (the functions only
+// use the tables the stack made), so none links goformation.
+package dynamotables
 
 import (
 	"context"
@@ -6,7 +13,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,47 +25,41 @@ import (
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 )
 
-// LocalTableNames maps each table's logical ID in template.yaml to the name
+// LocalNames maps each table's logical ID in template.yaml to the name
 // it has locally: the logical ID itself, which is what the template's
 // `!Ref SessionsTable` becomes in the local runner's environment.
-var LocalTableNames = map[string]string{"SessionsTable": "SessionsTable", "UsersTable": "UsersTable"}
+var LocalNames = map[string]string{"SessionsTable": "SessionsTable", "UsersTable": "UsersTable"}
 
 // tableActiveTimeout bounds the wait for a new table to become active.
 const tableActiveTimeout = 2 * time.Minute
 
-// loadMu serialises template parsing: goformation's YAML tag handling is
-// global state, unsafe for concurrent use.
-var loadMu sync.Mutex
-
-// CreateTables reads the template at templatePath and creates each table of
+// Create reads the template at templatePath and creates each table of
 // names (logical ID → table name) as the template defines it, unless a
-// table of that name exists. See CreateTablesFrom.
-func CreateTables(ctx context.Context, client *dynamodb.Client, templatePath string, names map[string]string) error {
-	loadMu.Lock()
-	tpl, err := samtemplate.Load(templatePath)
-	loadMu.Unlock()
+// table of that name exists. See CreateFrom.
+func Create(ctx context.Context, client *dynamodb.Client, templatePath string, names map[string]string) error {
+	tpl, err := samtemplate.Load(templatePath) // safe from several goroutines
 	if err != nil {
-		return fmt.Errorf("dynamostore: create tables: %w", err)
+		return fmt.Errorf("dynamotables: create tables: %w", err)
 	}
-	return CreateTablesFrom(ctx, client, tpl.CFN, names)
+	return CreateFrom(ctx, client, tpl.CFN, names)
 }
 
-// CreateTablesFrom creates each table of names (logical ID → table name)
+// CreateFrom creates each table of names (logical ID → table name)
 // from its AWS::DynamoDB::Table resource in tpl: key schema, attribute
 // definitions, global secondary indexes, billing mode, and time to live.
 // The template is the one definition of the tables; nothing of their
 // schema is written in Go. Existing tables are left as they are; new ones
 // are waited for until active. An emulator that has no time-to-live API
 // (dynalite) is tolerated: TTL is garbage collection only.
-func CreateTablesFrom(ctx context.Context, client *dynamodb.Client, tpl *cloudformation.Template, names map[string]string) error {
+func CreateFrom(ctx context.Context, client *dynamodb.Client, tpl *cloudformation.Template, names map[string]string) error {
 	for _, logical := range slices.Sorted(maps.Keys(names)) {
 		name := names[logical]
 		table, err := tpl.GetDynamoDBTableWithName(logical)
 		if err != nil {
-			return fmt.Errorf("dynamostore: create table %s: %w", logical, err)
+			return fmt.Errorf("dynamotables: create table %s: %w", logical, err)
 		}
 		if err := createTable(ctx, client, name, table); err != nil {
-			return fmt.Errorf("dynamostore: create table %s (%s): %w", logical, name, err)
+			return fmt.Errorf("dynamotables: create table %s (%s): %w", logical, name, err)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package app_test
+package authfn_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/sessionlab/sessionlab/internal/apigw"
 	"github.com/sessionlab/sessionlab/internal/app"
+	"github.com/sessionlab/sessionlab/internal/app/authfn"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/password"
 )
@@ -22,7 +23,7 @@ var env = map[string]string{"SESSION_SECRET": hex.EncodeToString(make([]byte, 32
 // the Lambda adapter with an API Gateway v2 event.
 func BenchmarkGetSession(b *testing.B) {
 	mem := memstore.New()
-	h, err := app.Auth(context.Background(), func(k string) string { return env[k] },
+	h, err := authfn.Build(context.Background(), func(k string) string { return env[k] },
 		app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}, Password: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
 	if err != nil {
 		b.Fatal(err)
