@@ -13,6 +13,9 @@ import (
 // TCP's: after each window of measured answers, one more request in flight
 // while the window's 90th percentile stays under Target, 30% fewer when it
 // does not. A zero Target leaves the bound at its maximum (no pacing).
+// Requests go in the order they asked (a ticket queue), so a retry that
+// waits for its slot after an outage is not passed over by the others for
+// seconds.
 type Pacer struct {
 	target   time.Duration
 	min, max int
@@ -22,6 +25,9 @@ type Pacer struct {
 	limit    float64
 	inFlight int
 	window   []time.Duration
+	// tickets is the number of Acquire calls so far, serving the ticket
+	// that goes next.
+	tickets, serving uint64
 
 	// the limit over time, for the report
 	since             time.Time
@@ -59,14 +65,26 @@ func NextLimit(limit float64, p90, target time.Duration, lo, hi int) float64 {
 	return min(max(limit, float64(lo)), float64(hi))
 }
 
-// Acquire waits until a request may start.
+// Acquire waits until a request may start: until every request that
+// asked before it has started, and fewer than the limit are in flight.
 func (p *Pacer) Acquire() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.inFlight >= int(p.limit) {
+	ticket := p.tickets
+	p.tickets++
+	for ticket != p.serving || p.inFlight >= int(p.limit) {
 		p.cond.Wait()
 	}
+	p.serving++
 	p.inFlight++
+	p.cond.Broadcast() // the next in line may start too, if there is room
+}
+
+// queued is the number of requests waiting for a slot.
+func (p *Pacer) queued() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return int(p.tickets - p.serving)
 }
 
 // Release ends a request that took latency; measure says whether it counts

@@ -87,6 +87,46 @@ func TestPacerBounds(t *testing.T) {
 	}
 }
 
+// TestPacerFIFO: requests start in the order they asked, whoever is woken
+// first when a slot frees.
+func TestPacerFIFO(t *testing.T) {
+	p := NewPacer(ms(250), 1, 1, 1)
+	p.Acquire() // the one slot is taken
+	const n = 8
+	order := make(chan int, n)
+	for i := range n {
+		go func() {
+			p.Acquire()
+			order <- i
+		}()
+		waitFor(t, func() bool { return p.queued() == i+1 }) // i asked before i+1
+	}
+	for want := range n {
+		p.Release(ms(1), false)
+		select {
+		case got := <-order:
+			if got != want {
+				t.Fatalf("request %d started in place %d: want the order they asked in", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("request %d never started after a release", want)
+		}
+	}
+	if q := p.queued(); q != 0 {
+		t.Errorf("%d still queued", q)
+	}
+}
+
+// waitFor polls cond until it holds, for at most 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(100 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+	}
+}
+
 // TestPacerAdapts: slow answers cut the limit, fast ones raise it, and
 // answers not measured or under no target change nothing.
 func TestPacerAdapts(t *testing.T) {

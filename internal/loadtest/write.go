@@ -80,9 +80,9 @@ func (r *Result) writePacing(w io.Writer) {
 	}
 	slices.Sort(waits)
 	fmt.Fprintf(w, "pacing: 90th percentile of store-backed answers kept under %v with %d–%d requests in flight: "+
-		"the limit ran %.0f–%.0f, %.1f on average (%d windows, %d cuts); a request waited p50 %v, p99 %v for its slot\n",
+		"the limit ran %.0f–%.0f, %.1f on average (%d windows, %d cuts); a request waited p50 %v, p99 %v, max %v for its slot\n",
 		p.Target, p.Min, p.Max, p.Lowest, p.Highest, p.Mean, p.Adjustments, p.Cuts,
-		round(Percentile(waits, 50)), round(Percentile(waits, 99)))
+		round(Percentile(waits, 50)), round(Percentile(waits, 99)), round(Percentile(waits, 100)))
 }
 
 func (r *Result) writeChanges(w io.Writer) {
