@@ -33,6 +33,8 @@ const (
 	SessionsUpdate          StoreUse = "Sessions.Update"
 	UsersCreateUser         StoreUse = "Users.CreateUser"
 	UsersGetUser            StoreUse = "Users.GetUser"
+	UsersChangePasswordHash StoreUse = "Users.ChangePasswordHash"
+	UsersDeleteUser         StoreUse = "Users.DeleteUser"
 	ThrottleCountAttempt    StoreUse = "Throttle.CountAttempt"
 	ThrottleClear           StoreUse = "Throttle.Clear"
 )
@@ -46,9 +48,10 @@ var StoreUses = map[string][]StoreUse{
 	"CookiesFunction": {},
 	// Load (Get, Touch), login and registration (Renew: a logged-in
 	// session, the old one deleted), logout, the session list and
-	// revocation; accounts and password attempts.
+	// revocation; accounts (a password change, a deletion) and password
+	// attempts.
 	"AuthFunction": {SessionsGet, SessionsTouch, SessionsCreateLoggedIn, SessionsDelete, SessionsListByUser,
-		UsersCreateUser, UsersGetUser, ThrottleCountAttempt, ThrottleClear},
+		UsersCreateUser, UsersGetUser, UsersChangePasswordHash, UsersDeleteUser, ThrottleCountAttempt, ThrottleClear},
 	// Load (Get, Touch) and Change (Update; the first change starts an
 	// anonymous session). The cart never deletes a session, nor writes a
 	// username.
@@ -202,6 +205,20 @@ func (s guardedUsers) GetUser(ctx context.Context, username string) (user.User, 
 		return user.User{}, false, err
 	}
 	return s.next.GetUser(ctx, username)
+}
+
+func (s guardedUsers) ChangePasswordHash(ctx context.Context, username, oldHash, newHash string) (bool, error) {
+	if err := s.g.check(UsersChangePasswordHash); err != nil {
+		return false, err
+	}
+	return s.next.ChangePasswordHash(ctx, username, oldHash, newHash)
+}
+
+func (s guardedUsers) DeleteUser(ctx context.Context, username, hash string) (bool, error) {
+	if err := s.g.check(UsersDeleteUser); err != nil {
+		return false, err
+	}
+	return s.next.DeleteUser(ctx, username, hash)
 }
 
 type guardedThrottle struct {

@@ -51,6 +51,14 @@ func (f *fakeStores) GetUser(context.Context, string) (user.User, bool, error) {
 	f.calls = append(f.calls, "GetUser")
 	return user.User{Username: "got"}, true, errFake
 }
+func (f *fakeStores) ChangePasswordHash(context.Context, string, string, string) (bool, error) {
+	f.calls = append(f.calls, "ChangePasswordHash")
+	return true, errFake
+}
+func (f *fakeStores) DeleteUser(context.Context, string, string) (bool, error) {
+	f.calls = append(f.calls, "DeleteUser")
+	return true, errFake
+}
 func (f *fakeStores) CountAttempt(context.Context, string, time.Time, user.Limit) (user.Attempt, error) {
 	f.calls = append(f.calls, "CountAttempt")
 	return user.Attempt{Allowed: true}, errFake
@@ -101,6 +109,12 @@ var storeCalls = []struct {
 	{UsersGetUser, func(s Stores) (bool, error) {
 		u, ok, err := s.Users.GetUser(context.Background(), "ada")
 		return u.Username == "got" && ok, err
+	}},
+	{UsersChangePasswordHash, func(s Stores) (bool, error) {
+		return s.Users.ChangePasswordHash(context.Background(), "ada", "old", "new")
+	}},
+	{UsersDeleteUser, func(s Stores) (bool, error) {
+		return s.Users.DeleteUser(context.Background(), "ada", "hash")
 	}},
 	{ThrottleCountAttempt, func(s Stores) (bool, error) {
 		a, err := s.Throttle.CountAttempt(context.Background(), "ada", time.Time{}, user.Limit{Max: 1, Window: time.Second})

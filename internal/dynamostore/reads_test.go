@@ -36,7 +36,7 @@ func TestSessionReadsAreWhatARecordIsDecodedFrom(t *testing.T) {
 		CreatedAt: now.Add(-time.Hour), LastSeenAt: now.Add(-time.Minute), AuthenticatedAt: now.Add(-2 * time.Minute),
 		IdleWindow: 30 * time.Minute, IdleDeadline: now.Add(29 * time.Minute), AbsoluteDeadline: now.Add(11 * time.Hour),
 		Remember: true,
-		Applied:  []session.Applied{{Key: "0123456789ab", Fingerprint: "fingerpr", At: now.Truncate(time.Second)}},
+		Applied:  []session.Applied{{Key: "01234567", Fingerprint: "fp", At: now.Truncate(session.KeyTimePrecision)}},
 	}
 	item := encodeSession(rec)
 	whole, err := decodeItem(item)

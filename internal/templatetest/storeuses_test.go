@@ -180,6 +180,28 @@ var storeDrivers = map[app.StoreUse]func(r *storeRun){
 			r.t.Fatal("GetUser found nothing")
 		}
 	},
+	app.UsersChangePasswordHash: func(r *storeRun) {
+		ctx, name := r.t.Context(), strings.ToLower(r.prefix)+"changes"
+		r.must(r.plain.CreateUser(ctx, user.User{Username: name, PasswordHash: "$argon2id$a", CreatedAt: r.now}))
+		changed, err := r.rec.ChangePasswordHash(ctx, name, "$argon2id$a", "$argon2id$b")
+		r.must(err)
+		stale, err := r.rec.ChangePasswordHash(ctx, name, "$argon2id$a", "$argon2id$c")
+		r.must(err)
+		if !changed || stale {
+			r.t.Fatalf("ChangePasswordHash: changed %v, with a stale hash %v", changed, stale)
+		}
+	},
+	app.UsersDeleteUser: func(r *storeRun) {
+		ctx, name := r.t.Context(), strings.ToLower(r.prefix)+"deletes"
+		r.must(r.plain.CreateUser(ctx, user.User{Username: name, PasswordHash: "$argon2id$a", CreatedAt: r.now}))
+		stale, err := r.rec.DeleteUser(ctx, name, "$argon2id$other")
+		r.must(err)
+		deleted, err := r.rec.DeleteUser(ctx, name, "$argon2id$a")
+		r.must(err)
+		if stale || !deleted {
+			r.t.Fatalf("DeleteUser: with a stale hash %v, deleted %v", stale, deleted)
+		}
+	},
 	app.ThrottleCountAttempt: func(r *storeRun) {
 		ctx, name := r.t.Context(), strings.ToLower(r.prefix)+"guesser"
 		limit := user.Limit{Max: 2, Window: time.Minute}
