@@ -12,7 +12,7 @@ GO        ?= go
 export GOTOOLCHAIN ?= go1.27.3
 VENV      := .venv
 PY        := $(VENV)/bin
-FUNCTIONS := CookiesFunction AuthFunction CartFunction
+FUNCTIONS := CookiesFunction AuthFunction CartFunction VisitsFunction
 # Lambda architecture of `make build` and `sam build` (template: arm64;
 # x86_64 and amd64 both mean amd64 for Go).
 ARCH      ?= arm64

@@ -156,6 +156,8 @@ export class Guarded {
     this.problems = [];
     /** "status path" of HTTP errors a scenario expects. */
     this.allowed = new Set();
+    /** Paths whose failed requests (no answer at all) a scenario expects. */
+    this.allowedFailures = new Set();
     /** Requests in flight per page. */
     this.inflight = new WeakMap();
   }
@@ -169,6 +171,18 @@ export class Guarded {
     return this.allowed.has(`${status} ${new URL(url).pathname}`);
   }
 
+  /**
+   * Says that a request to path failing without an answer (a network
+   * error, made by the scenario with page.route) is what it expects.
+   */
+  allowFailedRequest(path) {
+    this.allowedFailures.add(path);
+  }
+
+  isAllowedFailure(url) {
+    return this.allowedFailures.has(new URL(url).pathname);
+  }
+
   watch(page) {
     const pending = new Set();
     this.inflight.set(page, pending);
@@ -176,6 +190,7 @@ export class Guarded {
     page.on("requestfinished", (r) => pending.delete(r));
     page.on("requestfailed", (r) => {
       pending.delete(r);
+      if (this.isAllowedFailure(r.url())) return;
       this.problems.push(`request failed on ${page.url()}: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
     });
     page.on("response", (r) => {
@@ -190,6 +205,7 @@ export class Guarded {
       const status = /responded with a status of (\d{3})/.exec(text);
       const url = m.location()?.url;
       if (status && url && this.isAllowed(Number(status[1]), url)) return;
+      if (/net::ERR_FAILED/.test(text) && url && this.isAllowedFailure(url)) return;
       this.problems.push(`console ${m.type()} on ${page.url()}: ${text}`);
     });
   }

@@ -44,7 +44,8 @@ scenario("security headers on every page, asset and API response", async ({ open
   const calls = [
     ["GET", "/api/session"], ["GET", "/api/sessions"], ["GET", "/api/cart"], ["GET", "/api/cookies"],
     ["GET", "/api/preferences"], ["GET", "/api/signed-session"], ["GET", "/api/products"],
-    ["POST", "/api/visits"], ["POST", "/api/login", { username: user, password: PASSWORD }],
+    ["POST", "/api/visits"], ["GET", "/api/session/visits"], ["POST", "/api/session/visits"],
+    ["POST", "/api/login", { username: user, password: PASSWORD }],
   ];
   for (const [method, path, data] of calls) {
     const res = await req.fetch(path, { method, data });
@@ -109,6 +110,10 @@ async function populate(g, name, other) {
   if (name === "cookies") {
     await req.put("/api/signed-session", { data: { data: { username: "alice", cart_hint: "3 items" } } });
     await req.put("/api/cookies/flavour", { data: { value: "oatmeal", maxAgeSeconds: 3600 } });
+    // Two visits on the server, and a visits cookie someone edited.
+    await req.post("/api/session/visits");
+    await req.post("/api/session/visits");
+    await g.ctx.addCookies([{ name: "visits", value: "41", url: env.base }]);
   }
   if (name === "account") {
     const user = uniqueName("shots");
@@ -133,6 +138,18 @@ async function ready(page, name) {
   if (name === "shop") await waitText(page, "#cart-count", /[1-9]/);
 }
 
+/** Uses a page's demos, so the shot shows their results too. */
+async function play(page, name) {
+  if (name === "cookies") await waitText(page, "#server-visits-count", "3");
+  if (name === "shop") {
+    await page.fill("#burst-count", "5");
+    await page.click("#burst-send");
+    await waitText(page, "#burst-after", /\d/);
+    await page.click("#replay-send");
+    await waitText(page, "#replay-header", "true");
+  }
+}
+
 /** A full-page screenshot without focus ring, caret or animation. */
 async function shoot(page, file) {
   await page.evaluate(() => document.activeElement && document.activeElement.blur());
@@ -152,6 +169,7 @@ for (const name of PAGES) {
       const page = await g.open(`/${name}.html`);
       await waitAttr(page, "html", "data-theme", theme);
       await ready(page, name);
+      await play(page, name);
       await g.settle(page);
       await assertAccessible(page, `${name}.html (${theme})`);
       await shoot(page, `${name}-${theme}.png`);

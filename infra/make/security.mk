@@ -69,8 +69,8 @@ schemathesis: venv ## schemathesis vs the local runner on a free port: the short
 	cookie=$$(login register); test -n "$$cookie" || { echo "could not register the test user"; exit 1; }; \
 	curl -fs -o /dev/null -X POST "$$base/api/cart/items" -H "Origin: $$base" -H "Cookie: session=$$cookie" \
 	  -H 'Content-Type: application/json' -d '{"sku":"tea-assam","quantity":2}'; \
-	echo "== pass 2: sessions and cart, logged in"; \
-	st -H "Cookie: session=$$cookie" --include-path-regex '^/api/(sessions|cart)' --exclude-path '/api/sessions/{id}' \
+	echo "== pass 2: sessions, cart and the session's visit counter, logged in"; \
+	st -H "Cookie: session=$$cookie" --include-path-regex '^/api/(sessions|cart|session/visits)' --exclude-path '/api/sessions/{id}' \
 	  --report junit --report-junit-path "$$out/logged-in.xml" || status=1; \
 	echo "== pass 3: /api/sessions* with two live sessions (revoking one may end its own, so it runs last)"; \
 	cookie=$$(login login); test -n "$$cookie" -a -n "$$(login login)" || { echo "could not log the test user in"; exit 1; }; \

@@ -18,6 +18,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/app/cartfn"
 	"github.com/sessionlab/sessionlab/internal/app/cookiesfn"
 	"github.com/sessionlab/sessionlab/internal/app/edge"
+	"github.com/sessionlab/sessionlab/internal/app/visitsfn"
 	"github.com/sessionlab/sessionlab/internal/config"
 )
 
@@ -29,6 +30,7 @@ var Functions = map[string]Builder{
 	"CookiesFunction": storeless(cookiesfn.Build),
 	"AuthFunction":    authfn.Build,
 	"CartFunction":    cartfn.Build,
+	"VisitsFunction":  visitsfn.Build,
 }
 
 // Build builds the function called name behind the edge (edge.Wrap), as

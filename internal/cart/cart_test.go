@@ -2,9 +2,11 @@ package cart_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/sessionlab/sessionlab/internal/cart"
 	"github.com/sessionlab/sessionlab/internal/memstore"
+	"github.com/sessionlab/sessionlab/internal/metrics"
 	"github.com/sessionlab/sessionlab/internal/scenario"
 	"github.com/sessionlab/sessionlab/internal/session"
 	"github.com/sessionlab/sessionlab/internal/session/sessiontest"
@@ -236,4 +239,43 @@ func TestIdempotencyKey(t *testing.T) {
 func TestConcurrentAddsLoseNothing(t *testing.T) {
 	srv := newServer(t, memstore.New())
 	scenario.ConcurrentCart(t, srv.URL, 50)
+}
+
+// TestReplaysAreCounted: a replay of every cart change writes the
+// IdempotentReplays metric; a first application writes none.
+func TestReplaysAreCounted(t *testing.T) {
+	m, err := session.NewManager(session.Options{Store: memstore.New(), Keys: [][]byte{bytes.Repeat([]byte{7}, 32)}, Timeouts: session.DefaultTimeouts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	cart.Register(mux, m)
+	h, err := web.API(mux, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var emf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&emf, nil))
+	srv := httptest.NewServer(metrics.Handler(h, "test", func(context.Context) *slog.Logger { return logger }))
+	t.Cleanup(srv.Close)
+	c := client()
+	items := srv.URL + "/api/cart/items"
+	for _, tt := range []struct {
+		method, url string
+		body        any
+	}{
+		{"POST", items, map[string]any{"sku": "tea-assam", "quantity": 1}},
+		{"PUT", items + "/tea-assam", map[string]any{"quantity": 3}},
+		{"DELETE", items + "/tea-assam", nil},
+		{"DELETE", srv.URL + "/api/cart", nil},
+	} {
+		k := "Idempotency-Key: " + tt.method + strings.ReplaceAll(strings.TrimPrefix(tt.url, srv.URL), "/", "-")
+		for i, want := range []bool{false, true} {
+			emf.Reset()
+			send(t, c, tt.method, tt.url, tt.body, k)
+			if got := strings.Contains(emf.String(), `"IdempotentReplays":1`); got != want {
+				t.Errorf("%s %s, time %d: IdempotentReplays counted %v, want %v", tt.method, tt.url, i+1, got, want)
+			}
+		}
+	}
 }

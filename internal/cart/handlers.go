@@ -1,10 +1,10 @@
 package cart
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/sessionlab/sessionlab/internal/session"
+	"github.com/sessionlab/sessionlab/internal/sessionhttp"
 	"github.com/sessionlab/sessionlab/internal/web"
 )
 
@@ -23,21 +23,6 @@ func Register(mux *http.ServeMux, sessions *session.Manager) {
 	mux.HandleFunc("DELETE /api/cart", h.clear)
 }
 
-// fail answers err: a *web.Error (the cart's refusals) as it is, a reused
-// idempotency key as 422, an invalid change as the bug it is (500), and
-// anything else as the store being unavailable.
-func fail(w http.ResponseWriter, r *http.Request, err error) {
-	var we *web.Error
-	switch {
-	case errors.As(err, &we), errors.Is(err, session.ErrInvalidChange):
-		web.WriteError(w, r, err)
-	case errors.Is(err, session.ErrKeyReused):
-		web.WriteError(w, r, web.ErrIdempotencyKeyReused)
-	default:
-		web.WriteError(w, r, web.Unavailable(err))
-	}
-}
-
 func (h *handlers) products(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusOK, map[string]any{"products": Catalogue})
 }
@@ -46,7 +31,7 @@ func (h *handlers) products(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) get(w http.ResponseWriter, r *http.Request) {
 	s, err := h.sessions.Load(w, r)
 	if err != nil {
-		fail(w, r, err)
+		sessionhttp.Fail(w, r, err)
 		return
 	}
 	var data session.Data
@@ -65,24 +50,24 @@ type addBody struct {
 func (h *handlers) add(w http.ResponseWriter, r *http.Request) {
 	idem, err := web.ReadIdempotency(r)
 	if err != nil {
-		fail(w, r, err)
+		sessionhttp.Fail(w, r, err)
 		return
 	}
 	var body addBody
 	if err := web.DecodeJSON(r, &body); err != nil {
-		fail(w, r, err)
+		sessionhttp.Fail(w, r, err)
 		return
 	}
 	if body.SKU == nil || body.Quantity == nil {
-		fail(w, r, web.Errorf(http.StatusBadRequest, "invalid_json", `The body needs "sku" (a string) and "quantity" (a number).`))
+		sessionhttp.Fail(w, r, web.Errorf(http.StatusBadRequest, "invalid_json", `The body needs "sku" (a string) and "quantity" (a number).`))
 		return
 	}
 	if _, ok := Lookup(*body.SKU); !ok {
-		fail(w, r, errUnknownProduct)
+		sessionhttp.Fail(w, r, errUnknownProduct)
 		return
 	}
 	if q := *body.Quantity; q < 1 || q > MaxQuantity {
-		fail(w, r, errQuantity(1))
+		sessionhttp.Fail(w, r, errQuantity(1))
 		return
 	}
 	h.change(w, r, idem, addLine(*body.SKU, *body.Quantity), true)
@@ -96,25 +81,25 @@ type setBody struct {
 func (h *handlers) set(w http.ResponseWriter, r *http.Request) {
 	idem, err := web.ReadIdempotency(r)
 	if err != nil {
-		fail(w, r, err)
+		sessionhttp.Fail(w, r, err)
 		return
 	}
 	var body setBody
 	if err := web.DecodeJSON(r, &body); err != nil {
-		fail(w, r, err)
+		sessionhttp.Fail(w, r, err)
 		return
 	}
 	if body.Quantity == nil {
-		fail(w, r, web.Errorf(http.StatusBadRequest, "invalid_json", `The body needs "quantity" (a number).`))
+		sessionhttp.Fail(w, r, web.Errorf(http.StatusBadRequest, "invalid_json", `The body needs "quantity" (a number).`))
 		return
 	}
 	sku := r.PathValue("sku")
 	if _, ok := Lookup(sku); !ok {
-		fail(w, r, errUnknownProduct)
+		sessionhttp.Fail(w, r, errUnknownProduct)
 		return
 	}
 	if q := *body.Quantity; q < 0 || q > MaxQuantity {
-		fail(w, r, errQuantity(0))
+		sessionhttp.Fail(w, r, errQuantity(0))
 		return
 	}
 	h.change(w, r, idem, setLine(sku, *body.Quantity), false)
@@ -124,11 +109,11 @@ func (h *handlers) set(w http.ResponseWriter, r *http.Request) {
 func (h *handlers) remove(w http.ResponseWriter, r *http.Request) {
 	idem, err := web.ReadIdempotency(r)
 	if err != nil {
-		fail(w, r, err)
+		sessionhttp.Fail(w, r, err)
 		return
 	}
 	if _, ok := Lookup(r.PathValue("sku")); !ok {
-		fail(w, r, errNotInCart)
+		sessionhttp.Fail(w, r, errNotInCart)
 		return
 	}
 	h.change(w, r, idem, setLine(r.PathValue("sku"), 0), false)
@@ -136,19 +121,16 @@ func (h *handlers) remove(w http.ResponseWriter, r *http.Request) {
 
 // change applies op to the request's session (one conditional store write,
 // no read) and answers the cart after it; for a replay, the cart as it is
-// now, marked Idempotent-Replayed. start begins a session when there is
-// none; otherwise a change without a session is not_in_cart.
+// now, marked Idempotent-Replayed (sessionhttp.Change). start begins a
+// session when there is none; otherwise a change without a session is
+// not_in_cart.
 func (h *handlers) change(w http.ResponseWriter, r *http.Request, idem web.Idempotency, op session.Op, start bool) {
-	out, err := h.sessions.Change(w, r, session.Change{Ops: []session.Op{op}, Key: idem.Key, Fingerprint: idem.Fingerprint, Start: start})
+	out, ok := sessionhttp.Change(w, r, h.sessions, session.Change{Ops: []session.Op{op}, Key: idem.Key, Fingerprint: idem.Fingerprint, Start: start})
 	switch {
-	case err != nil:
-		fail(w, r, err)
+	case !ok:
 	case !out.Found:
-		fail(w, r, errNotInCart)
+		sessionhttp.Fail(w, r, errNotInCart)
 	default:
-		if out.Replayed {
-			web.MarkReplayed(w)
-		}
 		web.WriteJSON(w, http.StatusOK, NewView(quantities(out.Data)))
 	}
 }
@@ -157,16 +139,10 @@ func (h *handlers) change(w http.ResponseWriter, r *http.Request, idem web.Idemp
 func (h *handlers) clear(w http.ResponseWriter, r *http.Request) {
 	idem, err := web.ReadIdempotency(r)
 	if err != nil {
-		fail(w, r, err)
+		sessionhttp.Fail(w, r, err)
 		return
 	}
-	out, err := h.sessions.Change(w, r, session.Change{Ops: []session.Op{emptyCart()}, Key: idem.Key, Fingerprint: idem.Fingerprint})
-	if err != nil {
-		fail(w, r, err)
-		return
+	if _, ok := sessionhttp.Change(w, r, h.sessions, session.Change{Ops: []session.Op{emptyCart()}, Key: idem.Key, Fingerprint: idem.Fingerprint}); ok {
+		web.NoContent(w)
 	}
-	if out.Replayed {
-		web.MarkReplayed(w)
-	}
-	web.NoContent(w)
 }

@@ -54,6 +54,37 @@ func ConcurrentCart(t *testing.T, base string, n int) time.Duration {
 	return took
 }
 
+// ConcurrentVisits starts a session with one visit, then has n goroutines
+// that share its cookie each count a visit at the same moment, and checks
+// the server-side counter ends at n+1: every concurrent add counted. It
+// returns how long the n visits took.
+func ConcurrentVisits(t *testing.T, base string, n int) time.Duration {
+	t.Helper()
+	first := NewClient(t, base)
+	if r := first.Do("POST", "/api/session/visits", nil); visitCount(r) != 1 {
+		t.Fatalf("first visit = %d %s", r.Status, r.Raw)
+	}
+	cookie, _ := first.Cookie("session")
+	began := time.Now()
+	var wg sync.WaitGroup
+	for range n {
+		tab := NewClient(t, base)
+		tab.SetJarCookie("session", cookie)
+		wg.Go(func() {
+			if r := tab.Do("POST", "/api/session/visits", nil); r.Status != 200 {
+				t.Errorf("visit = %d %s", r.Status, r.Raw)
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(began)
+	if r := first.Do("GET", "/api/session/visits", nil); visitCount(r) != float64(n+1) {
+		t.Fatalf("visits = %s, want %d: a visit was lost", r.Raw, n+1)
+	}
+	t.Logf("%d concurrent visits sharing one cookie: %s, none lost", n, took)
+	return took
+}
+
 // ConcurrentLogins registers a user, sends n logins with a wrong password
 // for it at the same moment, and checks the contract's password limit
 // holds under concurrency: at most 5 are answered 401, the rest 429

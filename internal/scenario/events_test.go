@@ -56,6 +56,8 @@ var eventCases = map[string]eventCase{
 	"put-cart-item-not-in-cart.json":        {"CartFunction", 404, `"code":"not_in_cart"`, true, nil},
 	"delete-cart-item-not-in-cart.json":     {"CartFunction", 404, `"code":"not_in_cart"`, true, nil},
 	"delete-cart.json":                      {"CartFunction", 204, ``, false, nil},
+	"get-session-visits.json":               {"VisitsFunction", 200, `{"visits":0}`, false, nil},
+	"post-session-visits.json":              {"VisitsFunction", 200, `{"visits":1}`, false, []string{"session="}},
 }
 
 // TestSampleEvents runs every file in events/ through its function, as

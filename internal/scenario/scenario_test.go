@@ -85,3 +85,9 @@ func TestConcurrentLoginsThroughRunner(t *testing.T) {
 	srv := startRunner(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
 	ConcurrentLogins(t, srv.URL, 40)
 }
+
+func TestConcurrentVisitsThroughRunner(t *testing.T) {
+	mem := memstore.New()
+	srv := startRunner(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
+	ConcurrentVisits(t, srv.URL, 50)
+}

@@ -34,6 +34,9 @@ func RunOn(t *testing.T, base string, server Server) {
 	t.Run("throttling", func(t *testing.T) { throttling(t, base) })
 	t.Run("cart", func(t *testing.T) { cartFlow(t, base) })
 	t.Run("cart survives login", func(t *testing.T) { cartSurvivesLogin(t, base) })
+	t.Run("session visits", func(t *testing.T) { sessionVisits(t, base) })
+	t.Run("session visits survive login", func(t *testing.T) { sessionVisitsSurviveLogin(t, base) })
+	t.Run("concurrent session visits", func(t *testing.T) { ConcurrentVisits(t, base, 10) })
 	t.Run("errors", func(t *testing.T) { apiErrors(t, base, server) })
 }
 
@@ -352,6 +355,90 @@ func cartSurvivesLogin(t *testing.T, base string) {
 	ghost := NewClient(t, base)
 	ghost.SetJarCookie("session", anon)
 	if r := ghost.Do("GET", "/api/cart", nil); r.JSON["count"] != 0.0 {
+		t.Fatalf("the anonymous session survived login: %s", r.Raw)
+	}
+}
+
+// visitCount is the count of a /api/session/visits answer, or -1.
+func visitCount(r Response) float64 {
+	if n, ok := r.JSON["visits"].(float64); ok && r.Status == 200 {
+		return n
+	}
+	return -1
+}
+
+// sessionVisits: the server-side twin of the visits cookie. A read without
+// a session is 0 and creates none; the first visit starts one; a key is
+// judged as on the cart's routes; the cookie counter is another number,
+// and editing the cookie changes only it.
+func sessionVisits(t *testing.T, base string) {
+	c := NewClient(t, base)
+	const path = "/api/session/visits"
+	r := c.Do("GET", path, nil)
+	if visitCount(r) != 0 || len(r.Header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("GET without a session = %d %s %v", r.Status, r.Raw, r.Header.Values("Set-Cookie"))
+	}
+	if s := c.Do("GET", "/api/session", nil); s.JSON["session"] != nil {
+		t.Fatalf("GET %s started a session: %s", path, s.Raw)
+	}
+	r = c.Do("POST", path, nil, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+	expect(t, r, 403, "cross_origin_request")
+	if r.SetCookie("session") != "" {
+		t.Fatal("a refused cross-site visit started a session")
+	}
+	expect(t, c.Do("POST", path, nil, "Idempotency-Key", "not a key"), 400, "invalid_idempotency_key")
+	if _, ok := c.Cookie("session"); ok {
+		t.Fatal("a refused visit started a session")
+	}
+	r = c.Do("POST", path, nil)
+	if visitCount(r) != 1 || r.SetCookie("session") == "" {
+		t.Fatalf("first visit = %d %s %v", r.Status, r.Raw, r.Header.Values("Set-Cookie"))
+	}
+	if r := c.Do("POST", path, nil, "Idempotency-Key", "visit-2"); visitCount(r) != 2 || r.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("second visit = %d %s", r.Status, r.Raw)
+	}
+	if r := c.Do("POST", path, nil); visitCount(r) != 3 {
+		t.Fatalf("third visit = %d %s", r.Status, r.Raw)
+	}
+	r = c.Do("POST", path, nil, "Idempotency-Key", "visit-2")
+	if visitCount(r) != 3 || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("the second visit again = %d %s (Idempotent-Replayed %q), want the count now, 3, replayed", r.Status, r.Raw, r.Header.Get("Idempotent-Replayed"))
+	}
+	expect(t, c.Do("POST", path, `{"again":true}`, "Idempotency-Key", "visit-2"), 422, "idempotency_key_reused")
+	for i := 0; i < 2; i++ {
+		c.Do("POST", "/api/visits", nil)
+	}
+	c.SetJarCookie("visits", "1000")
+	if r := c.Do("POST", "/api/visits", nil); r.JSON["visits"] != 1001.0 {
+		t.Fatalf("the cookie counter = %s", r.Raw)
+	}
+	if r := c.Do("GET", path, nil); visitCount(r) != 3 {
+		t.Fatalf("the server counter after the cookie was edited = %s, want 3", r.Raw)
+	}
+}
+
+// sessionVisitsSurviveLogin: the count of an anonymous session comes along
+// into the new session of a login, like the cart; the old session is gone.
+func sessionVisitsSurviveLogin(t *testing.T, base string) {
+	name := Unique("vis")
+	owner := NewClient(t, base)
+	register(t, owner, name)
+	expect(t, owner.Do("POST", "/api/logout", nil), 204, "")
+	c := NewClient(t, base)
+	for i := 0; i < 3; i++ {
+		c.Do("POST", "/api/session/visits", nil)
+	}
+	anon, _ := c.Cookie("session")
+	login(t, c, name, false)
+	if r := c.Do("GET", "/api/session/visits", nil); visitCount(r) != 3 {
+		t.Fatalf("visits after login = %s, want 3", r.Raw)
+	}
+	if r := c.Do("POST", "/api/session/visits", nil); visitCount(r) != 4 {
+		t.Fatalf("a visit after login = %s, want 4", r.Raw)
+	}
+	ghost := NewClient(t, base)
+	ghost.SetJarCookie("session", anon)
+	if r := ghost.Do("GET", "/api/session/visits", nil); visitCount(r) != 0 {
 		t.Fatalf("the anonymous session survived login: %s", r.Raw)
 	}
 }

@@ -159,7 +159,7 @@ func captureFunctionLogs(t *testing.T) functionLogs {
 
 	var out functionLogs
 	handlers := map[string]apigw.LambdaHandler{}
-	for _, fn := range []string{"CartFunction", "AuthFunction", "CookiesFunction"} {
+	for _, fn := range []string{"CartFunction", "AuthFunction", "CookiesFunction", "VisitsFunction"} {
 		h, err := allfunctions.Build(context.Background(), fn, func(k string) string { return env[k] }, opts)
 		if err != nil {
 			t.Fatalf("build %s: %v", fn, err)
@@ -175,7 +175,7 @@ func captureFunctionLogs(t *testing.T) functionLogs {
 		t.Fatal("POST /api/cart/items set no __Host-session cookie")
 	}
 	bad := map[string]bool{} // the request IDs of the bad cookies
-	for _, c := range []struct{ fn, path string }{{"CartFunction", "/api/cart"}, {"AuthFunction", "/api/session"}} {
+	for _, c := range []struct{ fn, path string }{{"CartFunction", "/api/cart"}, {"AuthFunction", "/api/session"}, {"VisitsFunction", "/api/session/visits"}} {
 		send(c.fn, "GET", c.path, "", "")
 		send(c.fn, "GET", c.path, "__Host-session="+real, "")
 		for _, cookie := range []string{tamper(real), forged} {
@@ -353,10 +353,10 @@ func alarmProblems(tp *tmpl, counted map[string]bool) []string {
 
 func TestTamperedSessionCookiesRaiseAnAlarm(t *testing.T) {
 	logs := captureFunctionLogs(t)
-	// Two session functions, each sent two bad session cookies: one warning
-	// each, and one request line for every request.
-	if len(logs.tampered) != 4 {
-		t.Fatalf("%d lines besides the request lines logged for the 4 bad cookies, want one each: %q", len(logs.tampered), logs.tampered)
+	// Three session functions, each sent two bad session cookies: one
+	// warning each, and one request line for every request.
+	if len(logs.tampered) != 6 {
+		t.Fatalf("%d lines besides the request lines logged for the 6 bad cookies, want one each: %q", len(logs.tampered), logs.tampered)
 	}
 	if n := strings.Count(strings.Join(logs.ordinary, "\n"), `"msg":"request"`); n != logs.requests {
 		t.Fatalf("%d request lines logged for %d requests: is logging wired?", n, logs.requests)

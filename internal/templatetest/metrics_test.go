@@ -26,6 +26,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/app/dynamostores"
 	"github.com/sessionlab/sessionlab/internal/loopback"
+	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/metrics"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 	"github.com/sessionlab/sessionlab/internal/web"
@@ -94,9 +95,11 @@ type emfCapture struct {
 // apigw.Handler, JSON logs) with METRICS_NAMESPACE and ORIGIN_SECRET set and
 // a DynamoDB endpoint nobody listens on, and sends what makes the code
 // count: to every function, a request that skipped CloudFront (refused);
-// with CloudFront's header, a request that needs the store (503). Phase 2
-// of issue 15 adds a request here for every new emission point (emitted
-// tells which).
+// with CloudFront's header, a request that needs the store (503). A replay
+// needs a store that answers: each function with a route of replayRoutes is
+// built again on an in-memory store and sent that change twice with one
+// Idempotency-Key. Phase 2 of issue 15 adds a request here for every new
+// emission point (emitted tells which).
 func captureEMF(t *testing.T) emfCapture {
 	t.Helper()
 	var buf bytes.Buffer
@@ -123,7 +126,7 @@ func captureEMF(t *testing.T) emfCapture {
 		"DYNAMODB_ENDPOINT": fmt.Sprintf("http://127.0.0.1:%d", port),
 	}
 	viaCloudFront := map[string]string{strings.ToLower(web.OriginHeader): overrides["ORIGIN_SECRET"]}
-	storeRequested := false
+	storeRequested, replayed := false, 0
 	for _, fn := range tpl.Functions {
 		env := maps.Clone(fn.Env)
 		for k, v := range overrides {
@@ -131,7 +134,8 @@ func captureEMF(t *testing.T) emfCapture {
 				env[k] = v
 			}
 		}
-		h, err := allfunctions.Build(context.Background(), fn.Name, func(k string) string { return env[k] }, app.Options{OpenStores: dynamostores.Open})
+		getenv := func(k string) string { return env[k] }
+		h, err := allfunctions.Build(context.Background(), fn.Name, getenv, app.Options{OpenStores: dynamostores.Open})
 		if err != nil {
 			t.Fatalf("build %s: %v", fn.Name, err)
 		}
@@ -146,9 +150,18 @@ func captureEMF(t *testing.T) emfCapture {
 				t.Fatalf("POST /api/cart/items with the store down: %d, want 503", status)
 			}
 		}
+		for _, r := range fn.Routes {
+			if body, ok := replayRoutes[r.Key()]; ok {
+				replay(t, fn.Name, getenv, r, viaCloudFront, body)
+				replayed++
+			}
+		}
 	}
 	if !storeRequested {
 		t.Fatal("no function serves POST /api/cart/items: pick another route that writes the store")
+	}
+	if replayed != len(replayRoutes) {
+		t.Fatalf("%d of the %d routes of replayRoutes are in the template", replayed, len(replayRoutes))
 	}
 	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		if strings.Contains(l, `"_aws"`) {
@@ -156,6 +169,35 @@ func captureEMF(t *testing.T) emfCapture {
 		}
 	}
 	return got
+}
+
+// replayRoutes are the changes captureEMF sends twice with one
+// Idempotency-Key (their bodies): one per feature that records keys.
+var replayRoutes = map[string]string{
+	"POST /api/cart/items":     `{"sku":"tea-sencha","quantity":1}`,
+	"POST /api/session/visits": "",
+}
+
+// replay builds the function name on an in-memory store with getenv and
+// sends route twice through CloudFront (headers) with one Idempotency-Key,
+// the second time with the session cookie the first one set: the second
+// answer must be a replay.
+func replay(t *testing.T, name string, getenv func(string) string, route samtemplate.Route, headers map[string]string, body string) {
+	t.Helper()
+	mem := memstore.New()
+	h, err := allfunctions.Build(context.Background(), name, getenv, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
+	if err != nil {
+		t.Fatalf("build %s on memstore: %v", name, err)
+	}
+	handler := apigw.Handler(h)
+	hdr := maps.Clone(headers)
+	hdr["idempotency-key"] = "templatetest-replay"
+	first := send(t, handler, route.Method, route.Path, hdr, body, nil)
+	second := send(t, handler, route.Method, route.Path, hdr, body, first.Cookies)
+	if first.StatusCode != http.StatusOK || second.StatusCode != http.StatusOK || second.Headers[web.ReplayedHeader] != "true" {
+		t.Fatalf("%s twice with one key: %d then %d (Idempotent-Replayed %q), want 200 and a replayed 200",
+			route.Key(), first.StatusCode, second.StatusCode, second.Headers[web.ReplayedHeader])
+	}
 }
 
 // fill puts a value into each {parameter} of a route path.
@@ -170,6 +212,13 @@ func fill(path string) string {
 // call sends one API Gateway (payload 2.0) event and returns the status.
 func call(t *testing.T, h apigw.LambdaHandler, method, path string, headers map[string]string, body string) int {
 	t.Helper()
+	return send(t, h, method, path, headers, body, nil).StatusCode
+}
+
+// send sends one API Gateway (payload 2.0) event carrying the cookies a
+// response set (their name=value) and returns the response.
+func send(t *testing.T, h apigw.LambdaHandler, method, path string, headers map[string]string, body string, setCookies []string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
 	hdr := map[string]string{"content-type": "application/json", "sec-fetch-site": "same-origin", "user-agent": "templatetest"}
 	maps.Copy(hdr, headers)
 	ev := events.APIGatewayV2HTTPRequest{
@@ -179,12 +228,15 @@ func call(t *testing.T, h apigw.LambdaHandler, method, path string, headers map[
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "192.0.2.1"},
 		},
 	}
+	for _, c := range setCookies {
+		ev.Cookies = append(ev.Cookies, strings.SplitN(c, ";", 2)[0])
+	}
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "templatetest"})
 	resp, err := h(ctx, ev)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	return resp.StatusCode
+	return resp
 }
 
 // usedMetrics are the custom metrics (names in customNamespace) that an

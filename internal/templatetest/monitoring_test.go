@@ -345,8 +345,8 @@ func TestEveryFunctionAPIAndTableHasAlarmsOnMetricsThatExist(t *testing.T) {
 		}, "CartFunctionThrottlesAlarm: want AlarmActions"},
 		{"a new function without alarms", func(r map[string]any) {
 			rs := r["Resources"].(map[string]any)
-			rs["VisitsFunction"] = rs["CookiesFunction"]
-		}, "VisitsFunction: no alarm on the Errors of its alias"},
+			rs["PagesFunction"] = rs["CookiesFunction"]
+		}, "PagesFunction: no alarm on the Errors of its alias"},
 	})
 }
 
@@ -422,7 +422,7 @@ func TestDashboardShowsEveryAlarmFunctionAndTable(t *testing.T) {
 		{"a table that is not there", replace(`"${UsersTable}"`, `"${AccountsTable}"`), "TableName is not a !Ref"},
 		{"a new function", func(r map[string]any) {
 			rs := r["Resources"].(map[string]any)
-			rs["VisitsFunction"] = rs["CookiesFunction"]
-		}, "Invocations of VisitsFunction"},
+			rs["PagesFunction"] = rs["CookiesFunction"]
+		}, "Invocations of PagesFunction"},
 	})
 }

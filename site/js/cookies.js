@@ -1,5 +1,5 @@
 // cookies.js: the four cookie demos of cookies.html.
-import { api } from "./api.js";
+import { api, change } from "./api.js";
 import { applyPreferences, readCookies, currentPreferences, heldName, isCookieOf, HOST_PREFIX } from "./theme.js";
 import { byId, el, byteLength, showOK, showError, clearFeedback, busy } from "./ui.js";
 
@@ -94,6 +94,12 @@ byId("prefs-reset").addEventListener("click", (e) => busy(e.currentTarget, reset
 
 const visitsFeedback = byId("visits-feedback");
 
+/**
+ * Counts a visit twice: in the visits cookie (POST /api/visits), then in
+ * the server-side session (POST /api/session/visits, one user action with
+ * its own Idempotency-Key, retried with it after a network error or 503).
+ * Returns both counts, or null when either failed (its error shown).
+ */
 async function countVisit() {
   const res = await api("POST", "/api/visits");
   if (res.error) {
@@ -101,8 +107,15 @@ async function countVisit() {
     return null;
   }
   byId("visits-count").textContent = String(res.body.visits);
+  const server = await change("POST", "/api/session/visits");
+  if (server.error) {
+    showError(visitsFeedback, server);
+    refreshInspector();
+    return null;
+  }
+  byId("server-visits-count").textContent = String(server.body.visits);
   refreshInspector();
-  return res.body.visits;
+  return { cookie: res.body.visits, server: server.body.visits };
 }
 
 async function forgeVisits() {
@@ -122,14 +135,14 @@ async function forgeVisits() {
   document.cookie = `${name}=${raw}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
   const n = await countVisit();
   if (n !== null) {
-    showOK(visitsFeedback, `This page wrote visits=${raw} itself. The server read it, added one and answered ${n}: it has no way to know the number was made up.`);
+    showOK(visitsFeedback, `This page wrote visits=${raw} itself. The server read it, added one and answered ${n.cookie}: it has no way to know the number was made up. The count in your session, which no page can write, says ${n.server}.`);
   }
 }
 
 byId("visits-add").addEventListener("click", async (e) => {
   await busy(e.currentTarget, async () => {
     const n = await countVisit();
-    if (n !== null) showOK(visitsFeedback, `Counted: the visits cookie now says ${n}.`);
+    if (n !== null) showOK(visitsFeedback, `Counted: the visits cookie now says ${n.cookie}, the count in your session ${n.server}.`);
   });
 });
 byId("visits-forge-form").addEventListener("submit", (e) => {

@@ -1,13 +1,27 @@
-// shop.js: the catalogue and the server-side cart (shop.html).
-import { api } from "./api.js";
+// shop.js: the catalogue and the server-side cart (shop.html), and the
+// exactly-once panel: many adds at once, and the last change replayed with
+// its Idempotency-Key.
+import { api, change } from "./api.js";
 import { readCookies } from "./theme.js";
-import { byId, el, showOK, showError, busy, formatMoney } from "./ui.js";
+import { byId, el, showOK, showError, clearFeedback, busy, formatMoney } from "./ui.js";
 
 const catalogueFeedback = byId("catalogue-feedback");
 const cartFeedback = byId("cart-feedback");
 
 /** The last cart the server sent. */
 let cart = { items: [], count: 0, totalCents: 0, currency: "EUR" };
+
+/** The catalogue, by sku. */
+const products = new Map();
+
+/**
+ * The last change the server applied: { method, path, body, key, label },
+ * or null. The panel "Replay the last change" sends it again with its key.
+ */
+let lastChange = null;
+
+/** Never more adds at once than this in the panel. */
+const MAX_BURST = 20;
 
 function plainWords(res) {
   switch (res.error.code) {
@@ -75,18 +89,38 @@ async function loadProducts() {
     fail(catalogueFeedback, res);
     return;
   }
-  byId("products").replaceChildren(...(res.body.products || []).map(productItem));
+  const list = res.body.products || [];
+  for (const p of list) products.set(p.sku, p);
+  byId("products").replaceChildren(...list.map(productItem));
+  byId("burst-product").replaceChildren(...list.map((p) => el("option", { value: p.sku }, p.name)));
+}
+
+/**
+ * Sends one change of the cart (api.js change(): a fresh Idempotency-Key,
+ * retried with it after a network error or a 503) and remembers it, once
+ * the server applied it, as the last change.
+ */
+async function send(method, path, body, label) {
+  const res = await change(method, path, body);
+  if (res.ok) lastChange = { method, path, body, key: res.key, label };
+  showLastChange();
+  return res;
+}
+
+/** A sentence for an answer that was a replay: the first try had landed. */
+function replayNote(res) {
+  return res.replayed ? " (Sent twice: the first answer was lost, the server recognised the key and did not apply it again.)" : "";
 }
 
 async function addToCart(p) {
-  const res = await api("POST", "/api/cart/items", { sku: p.sku, quantity: 1 });
+  const res = await send("POST", "/api/cart/items", { sku: p.sku, quantity: 1 }, `add one ${p.name}`);
   if (res.error) {
     fail(catalogueFeedback, res);
     return;
   }
   renderCart(res.body);
   const line = cart.items.find((i) => i.sku === p.sku);
-  showOK(catalogueFeedback, `Added ${p.name}. You have ${line ? line.quantity : 1} in your cart, ${cart.count} items in all.`);
+  showOK(catalogueFeedback, `Added ${p.name}. You have ${line ? line.quantity : 1} in your cart, ${cart.count} items in all.${replayNote(res)}`);
   showWho();
   showCookieView();
 }
@@ -154,7 +188,7 @@ async function setQuantity(item, raw) {
     return;
   }
   const quantity = Number(text);
-  const res = await api("PUT", `/api/cart/items/${encodeURIComponent(item.sku)}`, { quantity });
+  const res = await send("PUT", `/api/cart/items/${encodeURIComponent(item.sku)}`, { quantity }, `set ${item.name} to ${quantity}`);
   if (res.error) {
     fail(cartFeedback, res);
     if (res.error.code === "not_in_cart") loadCart();
@@ -166,7 +200,7 @@ async function setQuantity(item, raw) {
 }
 
 async function removeLine(item) {
-  const res = await api("DELETE", `/api/cart/items/${encodeURIComponent(item.sku)}`);
+  const res = await send("DELETE", `/api/cart/items/${encodeURIComponent(item.sku)}`, undefined, `remove ${item.name}`);
   if (res.error) {
     fail(cartFeedback, res);
     loadCart();
@@ -177,7 +211,7 @@ async function removeLine(item) {
 }
 
 async function emptyCart() {
-  const res = await api("DELETE", "/api/cart");
+  const res = await send("DELETE", "/api/cart", undefined, "empty the cart");
   if (res.error) {
     fail(cartFeedback, res);
     return;
@@ -189,7 +223,151 @@ async function emptyCart() {
 
 byId("cart-empty").addEventListener("click", (e) => busy(e.currentTarget, emptyCart));
 
+// ---------- exactly once: many adds at once, and a replay ----------
+
+const burstFeedback = byId("burst-feedback");
+const replayFeedback = byId("replay-feedback");
+
+/** Reads the cart from the server (no change); null when it cannot. */
+async function readCart(region) {
+  const res = await api("GET", "/api/cart");
+  if (res.error) {
+    fail(region, res);
+    return null;
+  }
+  return res.body;
+}
+
+/** Quantity of sku in a cart body. */
+function quantityOf(body, sku) {
+  const line = (body.items || []).find((i) => i.sku === sku);
+  return line ? line.quantity : 0;
+}
+
+/** Shows a result in a live region: a sentence, then the facts as a list. */
+function showResult(region, state, sentence, facts) {
+  region.dataset.state = state;
+  delete region.dataset.code;
+  const list = el("dl", { class: "kv" });
+  for (const [term, value, id] of facts) list.append(el("dt", {}, term), el("dd", { id }, value));
+  region.replaceChildren(el("p", {}, sentence), list);
+}
+
+/** How many adds the learner asked for, or null (and says why). */
+function burstSize() {
+  const raw = byId("burst-count").value.trim();
+  const n = Number(raw);
+  if (!/^\d{1,2}$/.test(raw) || n < 1 || n > MAX_BURST) {
+    showError(burstFeedback, { status: 0, error: { code: "invalid_number", message: `Type a whole number from 1 to ${MAX_BURST}.` } });
+    return null;
+  }
+  return n;
+}
+
+/**
+ * Sends n adds of one product at the same moment, each its own action with
+ * its own key, and compares the line before and after: each add is one
+ * atomic write, so all of them count. Without a session the first add goes
+ * alone (it starts the session; n requests without a cookie would each
+ * start one of their own), then the rest at once.
+ */
+async function sendBurst() {
+  const n = burstSize();
+  if (n === null) return;
+  clearFeedback(burstFeedback);
+  const p = products.get(byId("burst-product").value);
+  if (!p) return;
+  const before = await readCart(burstFeedback);
+  if (!before) return;
+  const session = await api("GET", "/api/session");
+  const add = () => send("POST", "/api/cart/items", { sku: p.sku, quantity: 1 }, `add one ${p.name}`);
+  const answers = [];
+  let alone = false;
+  if (!session.error && !session.body.session) {
+    alone = true;
+    answers.push(await add());
+  }
+  answers.push(...(await Promise.all(Array.from({ length: n - answers.length }, add))));
+  const after = await readCart(burstFeedback);
+  if (!after) return;
+  renderCart(after);
+  showWho();
+  showCookieView();
+  // A replayed answer here is a retry whose first try had landed: applied once.
+  const applied = answers.filter((r) => r.ok).length;
+  const refused = answers.filter((r) => r.error);
+  const was = quantityOf(before, p.sku);
+  const now = quantityOf(after, p.sku);
+  const codes = [...new Set(refused.map((r) => r.error.code))].join(", ");
+  const first = alone ? ` You had no session yet, so the first add went alone to start one, then the other ${n - 1} at once.` : "";
+  const sentence = now - was === applied
+    ? `Sent ${n} adds of ${p.name} at once, each with its own key: the line went from ${was} to ${now}, every applied add counted once.${first}`
+    : `Sent ${n} adds of ${p.name}: the line went from ${was} to ${now}, but ${applied} were applied. Another tab may have changed the cart at the same time.${first}`;
+  showResult(burstFeedback, refused.length ? "info" : "ok", sentence, [
+    ["Sent", String(n), "burst-sent"],
+    ["Applied", String(applied), "burst-applied"],
+    ["Refused", refused.length ? `${refused.length} (${codes})` : "0", "burst-refused"],
+    [`${p.name} before`, String(was), "burst-before"],
+    [`${p.name} after`, String(now), "burst-after"],
+  ]);
+}
+
+/** Shows the change a replay would send. */
+function showLastChange() {
+  const request = byId("last-change-request");
+  const key = byId("last-change-key");
+  const button = byId("replay-send");
+  if (!lastChange) {
+    request.textContent = "(none yet: change the cart first)";
+    key.textContent = "–";
+    button.disabled = true;
+    return;
+  }
+  const body = lastChange.body === undefined ? "" : ` ${JSON.stringify(lastChange.body)}`;
+  request.textContent = `${lastChange.method} ${lastChange.path}${body}`;
+  key.textContent = `Idempotency-Key: ${lastChange.key}`;
+  button.disabled = false;
+}
+
+/**
+ * Sends the last change again with its key, as a retry after a lost
+ * answer would, and shows that the server recognised it: the same status,
+ * Idempotent-Replayed: true, and the cart as it was.
+ */
+async function replayLast() {
+  const last = lastChange;
+  if (!last) return;
+  clearFeedback(replayFeedback);
+  const before = await readCart(replayFeedback);
+  if (!before) return;
+  const res = await change(last.method, last.path, last.body, { key: last.key });
+  if (res.error) {
+    fail(replayFeedback, res);
+    return;
+  }
+  const after = res.body && Array.isArray(res.body.items) ? res.body : await readCart(replayFeedback);
+  if (!after) return;
+  renderCart(after);
+  const header = res.replayed ? "true" : "(absent)";
+  const sentence = res.replayed
+    ? `The server recognised the key: it answered ${res.status} with Idempotent-Replayed: true and changed nothing. Your cart still holds ${after.count} ${after.count === 1 ? "item" : "items"}: "${last.label}" was not applied twice.`
+    : `The server did not recognise the key (a session remembers its 32 most recent keys, for 24 hours), so "${last.label}" was applied again: ${before.count} items before, ${after.count} now.`;
+  showResult(replayFeedback, res.replayed ? "ok" : "info", sentence, [
+    ["Status", String(res.status), "replay-status"],
+    ["Idempotent-Replayed", header, "replay-header"],
+    ["Items before", String(before.count), "replay-before"],
+    ["Items after", String(after.count), "replay-after"],
+  ]);
+}
+
+byId("burst-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  busy(byId("burst-send"), sendBurst);
+});
+byId("replay-send").addEventListener("click", (e) => busy(e.currentTarget, replayLast));
+
 showCookieView();
 showWho();
+showLastChange();
 loadProducts();
 loadCart();
