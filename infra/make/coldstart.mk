@@ -9,9 +9,10 @@ COLDSTART_RUNS  ?= 8
 COLDSTART_ARCH  ?= $(shell $(GO) env GOARCH)
 COLDSTART_DIR   := bin/coldstart
 # Each function's first call: a route its handler serves without the store,
-# so the number is start-up, not DynamoDB. The minimal handler answers any
+# so the number is start-up, not DynamoDB (VisitsFunction: a read without a
+# session, which makes no store call). The minimal handler answers any
 # event.
-COLDSTART_EVENTS := CookiesFunction=events/get-preferences.json AuthFunction=events/get-session.json CartFunction=events/get-products.json
+COLDSTART_EVENTS := CookiesFunction=events/get-preferences.json AuthFunction=events/get-session.json CartFunction=events/get-products.json VisitsFunction=events/get-session-visits.json
 
 $(RIE):
 	GOBIN=$(CURDIR)/.local/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
