@@ -18,13 +18,16 @@ $(RIE):
 	GOBIN=$(CURDIR)/.local/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 .PHONY: coldstart
-coldstart: $(RIE) ## median of COLDSTART_RUNS cold starts (first call answered) of each function and of a minimal Go handler, under aws-lambda-rie
+coldstart: $(RIE) ## median of COLDSTART_RUNS cold starts (first call answered) of each function and of a minimal Go handler (and one with a DynamoDB client), under aws-lambda-rie
 	@for fn in $(FUNCTIONS); do \
 	  $(MAKE) --no-print-directory build-$$fn ARCH=$(COLDSTART_ARCH) ARTIFACTS_DIR=$(CURDIR)/$(COLDSTART_DIR)/$$fn || exit 1; \
 	done
 	GOOS=linux GOARCH=$(COLDSTART_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
 	  -ldflags='-s -w' -o $(COLDSTART_DIR)/minimal/bootstrap ./infra/coldstart/minimal
+	GOOS=linux GOARCH=$(COLDSTART_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
+	  -ldflags='-s -w' -o $(COLDSTART_DIR)/minimaldb/bootstrap ./infra/coldstart/minimaldb
 	@uptime
 	$(GO) run ./infra/coldstart -rie $(RIE) -runs $(COLDSTART_RUNS) \
 	  minimal=$(COLDSTART_DIR)/minimal/bootstrap:events/get-preferences.json \
+	  minimaldb=$(COLDSTART_DIR)/minimaldb/bootstrap:events/get-preferences.json \
 	  $(foreach e,$(COLDSTART_EVENTS),$(word 1,$(subst =, ,$(e)))=$(COLDSTART_DIR)/$(word 1,$(subst =, ,$(e)))/bootstrap:$(word 2,$(subst =, ,$(e))))
