@@ -228,3 +228,103 @@ scenario("the cart: add as anonymous, reload, log in, the cart is still there", 
   await reload(shop);
   await waitText(shop, "#cart-count", "0 items");
 });
+
+scenario("change the password: the other browser is signed out, the old password no longer works, the new one does", async ({ open }) => {
+  const user = uniqueName("pwd");
+  const a = await open();
+  a.allowHTTPError(401, "/api/password");
+  a.allowHTTPError(400, "/api/password");
+  a.allowHTTPError(401, "/api/login");
+  const pa = await a.open("/account.html");
+  await submitCredentials(pa, "register", user, PASSWORD);
+  await waitLoggedIn(pa, user);
+  const b = await open();
+  const pb = await b.open("/account.html");
+  await submitCredentials(pb, "login", user, PASSWORD);
+  await waitLoggedIn(pb, user);
+  assert.equal(await pa.isVisible("#password-form"), true, "the form is there once logged in");
+
+  // An empty field is caught on the page; a wrong current password and a
+  // weak new one are refused by the server, in plain words.
+  await pa.click("#password-submit");
+  await waitAttr(pa, "#password-feedback", "data-code", "missing_field");
+  assert.equal(await pa.evaluate(() => document.activeElement.id), "password-current");
+  await pa.fill("#password-current", "not the password");
+  await pa.fill("#password-new", "a brand new password");
+  await pa.click("#password-submit");
+  await waitAttr(pa, "#password-feedback", "data-code", "invalid_credentials");
+  await pa.fill("#password-current", PASSWORD);
+  await pa.fill("#password-new", "short");
+  await pa.click("#password-submit");
+  await waitAttr(pa, "#password-feedback", "data-code", "weak_password");
+  await waitText(pa, "#password-feedback", "not your current password");
+  assert.equal(await pa.evaluate(() => document.activeElement.id), "password-new");
+  await assertAccessible(pa, "account.html with a refused password change");
+
+  await a.settle(pa);
+  const before = (await a.jar()).session.value;
+  await pa.fill("#password-new", "a brand new password");
+  await pa.click("#password-submit");
+  await waitText(pa, "#password-feedback", "1 other session was ended");
+  assert.equal(await pa.evaluate(() => document.activeElement.id), "password-title", "focus moves to the section's heading");
+  assert.equal(await pa.inputValue("#password-current"), "", "the fields are emptied");
+  await waitLoggedIn(pa, user);
+  await a.settle(pa);
+  assert.notEqual((await a.jar()).session.value, before, "this browser goes on under a new session ID");
+  assert.equal(await pa.locator("#sessions-list > li").count(), 1, "only this session is left");
+
+  await pb.click("#whoami-refresh");
+  await waitLoggedOut(pb);
+
+  b.allowHTTPError(401, "/api/login");
+  await submitCredentials(pb, "login", user, PASSWORD);
+  await waitAttr(pb, "#login-feedback", "data-code", "invalid_credentials");
+  await submitCredentials(pb, "login", user, "a brand new password");
+  await waitLoggedIn(pb, user);
+  await assertAccessible(pa, "account.html after a password change");
+});
+
+scenario("delete the account: a password and a confirmation; every session ends and the name can be registered again", async ({ open }) => {
+  const user = uniqueName("del");
+  const a = await open();
+  a.allowHTTPError(401, "/api/account");
+  const pa = await a.open("/account.html");
+  await submitCredentials(pa, "register", user, PASSWORD);
+  await waitLoggedIn(pa, user);
+  const b = await open();
+  const pb = await b.open("/account.html");
+  await submitCredentials(pb, "login", user, PASSWORD);
+  await waitLoggedIn(pb, user);
+
+  // Without the confirmation nothing is sent.
+  await pa.fill("#delete-password", PASSWORD);
+  await pa.click("#delete-submit");
+  await waitAttr(pa, "#delete-feedback", "data-code", "not_confirmed");
+  assert.equal(await pa.evaluate(() => document.activeElement.id), "delete-confirm");
+  await pa.check("#delete-confirm");
+  await pa.fill("#delete-password", "not the password");
+  await pa.click("#delete-submit");
+  await waitAttr(pa, "#delete-feedback", "data-code", "invalid_credentials");
+  await assertAccessible(pa, "account.html with a refused deletion");
+  await waitLoggedIn(pa, user);
+
+  await pa.fill("#delete-password", PASSWORD);
+  await pa.click("#delete-submit");
+  await waitLoggedOut(pa);
+  await waitText(pa, "#whoami-feedback", "Your account is deleted");
+  assert.equal(await pa.isVisible("#account-settings"), false);
+  await a.settle(pa);
+  assert.equal((await a.jar()).session, undefined, "the response expired the cookie");
+
+  await pb.click("#whoami-refresh");
+  await waitLoggedOut(pb);
+  await b.settle(pb);
+  assert.equal((await b.jar()).session, undefined, "the other browser's session ended too");
+
+  a.allowHTTPError(401, "/api/login");
+  await submitCredentials(pa, "login", user, PASSWORD);
+  await waitAttr(pa, "#login-feedback", "data-code", "invalid_credentials");
+  await submitCredentials(pa, "register", user, "another long password");
+  await waitLoggedIn(pa, user);
+  await until(() => pa.locator("#sessions-list > li").count(), (n) => n === 1, "the new account has only its own session");
+});

@@ -68,8 +68,10 @@ function runnerBinary(dir) {
  * Starts the runner on a free port (PORT=0: the kernel picks it, the runner
  * prints it) with a fresh key in a temporary env file; options.secure sets
  * COOKIE_SECURE=true (Secure cookies with __Host- names, which chromium keeps
- * on http://127.0.0.1, a secure context).
- * @param {{secure?: boolean}} [options]
+ * on http://127.0.0.1, a secure context); options.reauthWindow sets
+ * SESSION_REAUTH_WINDOW (a Go duration), so a test can outlive a session's
+ * freshUntil.
+ * @param {{secure?: boolean, reauthWindow?: string}} [options]
  * @returns {Promise<{base:string, stop:()=>Promise<void>, log:()=>string}>}
  */
 export async function startRunner(options = {}) {
@@ -78,7 +80,9 @@ export async function startRunner(options = {}) {
   const envFile = join(dir, "env.json");
   const secret = randomBytes(32).toString("hex");
   const secure = options.secure ? "true" : "false";
-  writeFileSync(envFile, JSON.stringify({ Parameters: { SESSION_SECRET: secret, COOKIE_SECURE: secure } }), { mode: 0o600 });
+  const params = { SESSION_SECRET: secret, COOKIE_SECURE: secure };
+  if (options.reauthWindow) params.SESSION_REAUTH_WINDOW = options.reauthWindow;
+  writeFileSync(envFile, JSON.stringify({ Parameters: params }), { mode: 0o600 });
   const child = spawn(bin, [], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ENV_FILE: envFile, STORE: "memory" },

@@ -8,4 +8,4 @@ import (
 	"github.com/sessionlab/sessionlab/internal/lambdafn"
 )
 
-func main() { lambdafn.Main("AuthFunction", dynamostores.With(authfn.Build)) }
+func main() { lambdafn.Main("AuthFunction", dynamostores.With("AuthFunction", authfn.Build)) }

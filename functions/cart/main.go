@@ -8,4 +8,4 @@ import (
 	"github.com/sessionlab/sessionlab/internal/lambdafn"
 )
 
-func main() { lambdafn.Main("CartFunction", dynamostores.With(cartfn.Build)) }
+func main() { lambdafn.Main("CartFunction", dynamostores.With("CartFunction", cartfn.Build)) }

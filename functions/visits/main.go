@@ -8,4 +8,4 @@ import (
 	"github.com/sessionlab/sessionlab/internal/lambdafn"
 )
 
-func main() { lambdafn.Main("VisitsFunction", dynamostores.With(visitsfn.Build)) }
+func main() { lambdafn.Main("VisitsFunction", dynamostores.With("VisitsFunction", visitsfn.Build)) }

@@ -65,17 +65,29 @@ schemathesis: venv ## schemathesis vs the local runner on a free port: the short
 	st --report junit --report-junit-path "$$out/anonymous.xml" || status=1; \
 	user="st-$${key:0:12}"; creds="{\"username\":\"$$user\",\"password\":\"a long test password\"}"; \
 	login() { curl -fs -o /dev/null -D - -X POST "$$base/api/$$1" -H "Origin: $$base" -H 'Content-Type: application/json' \
-	  -d "$$creds" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: session=\([^;]*\);.*/\1/p'; }; \
+	  -d "$${2:-$$creds}" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: session=\([^;]*\);.*/\1/p'; }; \
 	cookie=$$(login register); test -n "$$cookie" || { echo "could not register the test user"; exit 1; }; \
 	curl -fs -o /dev/null -X POST "$$base/api/cart/items" -H "Origin: $$base" -H "Cookie: session=$$cookie" \
 	  -H 'Content-Type: application/json' -d '{"sku":"tea-assam","quantity":2}'; \
 	echo "== pass 2: sessions, cart and the session's visit counter, logged in"; \
 	st -H "Cookie: session=$$cookie" --include-path-regex '^/api/(sessions|cart|session/visits)' --exclude-path '/api/sessions/{id}' \
 	  --report junit --report-junit-path "$$out/logged-in.xml" || status=1; \
-	echo "== pass 3: /api/sessions* with two live sessions (revoking one may end its own, so it runs last)"; \
+	echo "== pass 3: /api/sessions* with two live sessions (revoking one may end its own, so it runs after the passes that need it)"; \
 	cookie=$$(login login); test -n "$$cookie" -a -n "$$(login login)" || { echo "could not log the test user in"; exit 1; }; \
 	st -H "Cookie: session=$$cookie" --include-path-regex '^/api/sessions' \
 	  --report junit --report-junit-path "$$out/revoke.xml" || status=1; \
+	echo "== pass 4: the password routes, logged in as a user whose password schemathesis does not know: wrong passwords (5 × 401, then 429), weak new passwords, bad bodies; the session lives on"; \
+	cookie=$$(login register "{\"username\":\"st2-$${key:0:12}\",\"password\":\"$$key\"}"); \
+	test -n "$$cookie" || { echo "could not register the second test user"; exit 1; }; \
+	st -H "Cookie: session=$$cookie" --include-path-regex '^/api/(reauthenticate|password|account)$$' \
+	  --report junit --report-junit-path "$$out/password-routes.xml" || status=1; \
+	echo "== pass 5: each password route alone, as a user whose password is the spec's example: the example succeeds (re-authenticated, password changed, account deleted), so these run last"; \
+	for route in reauthenticate password account; do \
+	  cookie=$$(login register "{\"username\":\"st-$$route-$${key:0:8}\",\"password\":\"correct horse battery\"}"); \
+	  test -n "$$cookie" || { echo "could not register the $$route test user"; exit 1; }; \
+	  st -H "Cookie: session=$$cookie" --include-path-regex "^/api/$$route\$$" \
+	    --report junit --report-junit-path "$$out/$$route.xml" || status=1; \
+	done; \
 	if grep -q 'status=5' "$$out/runner.log"; then echo "5xx in the runner's log:"; grep 'status=5' "$$out/runner.log" | head -20; status=1; fi; \
 	exit $$status
 

@@ -484,8 +484,27 @@ cmd_invoke() {
 
 # ---- test ---------------------------------------------------------------------------
 
+# scenario_env writes env.json with a short SESSION_REAUTH_WINDOW on top
+# (SCENARIO_REAUTH_WINDOW, default 15s): the fresh-authentication scenario
+# waits for a session to stop being fresh. The sample events run with it too.
+scenario_env() {
+  [[ -f $ENV_VARS ]] || die "no $ENV_VARS: run make env.json"
+  mkdir -p "$STATE"
+  "$VENV/bin/python" - "$ENV_VARS" "$STATE/env.scenarios.json" "${SCENARIO_REAUTH_WINDOW:-15s}" <<'PY'
+import json, os, sys
+src, dst, window = sys.argv[1:]
+with open(src) as f:
+    env = json.load(f)
+env.setdefault("Parameters", {})["SESSION_REAUTH_WINDOW"] = window
+with os.fdopen(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+    json.dump(env, f)
+PY
+  ENV_VARS=$STATE/env.scenarios.json
+}
+
 cmd_test() {
   trap cmd_down EXIT
+  scenario_env
   cmd_up
   local url status=0 t0=$SECONDS
   url=$(cat "$STATE/url")

@@ -1,7 +1,10 @@
 // Package account is the AuthFunction: registration, login with "remember
-// me", logout, the current session, and listing and revoking a user's
-// sessions. It keeps no state of its own: sessions go through the
-// session.Manager, accounts and failed-login counters through user stores.
+// me", re-authentication, password change, account deletion, logout, the
+// current session, and listing and revoking a user's sessions (which needs
+// a fresh authentication). It keeps no state of its own: sessions go
+// through the session.Manager, accounts and password-attempt counters
+// through user stores. Every route that checks a password counts the
+// attempt first, under one limit per username (checkAttempt).
 package account
 
 import (
@@ -46,6 +49,9 @@ func Register(mux *http.ServeMux, cfg Config) {
 	h := &handlers{Config: cfg}
 	mux.HandleFunc("POST /api/register", h.register)
 	mux.HandleFunc("POST /api/login", h.login)
+	mux.HandleFunc("POST /api/reauthenticate", h.reauthenticate)
+	mux.HandleFunc("PUT /api/password", h.changePassword)
+	mux.HandleFunc("DELETE /api/account", h.deleteAccount)
 	mux.HandleFunc("POST /api/logout", h.logout)
 	mux.HandleFunc("GET /api/session", h.current)
 	mux.HandleFunc("GET /api/sessions", h.list)

@@ -351,3 +351,103 @@ func TestCheckPassword(t *testing.T) {
 		}
 	}
 }
+
+// passwordRoutes are the routes that check a logged-in user's password,
+// each with its body for a password.
+var passwordRoutes = []struct {
+	name, method, path string
+	body               func(pw string) string
+}{
+	{"reauthenticate", "POST", "/api/reauthenticate", passwordJSON},
+	{"change password", "PUT", "/api/password", func(pw string) string { return changeJSON(pw, newPassword) }},
+	{"delete account", "DELETE", "/api/account", passwordJSON},
+}
+
+// TestConcurrentWrongPasswordsEveryRoute (contract, "Password checks"):
+// through each route that checks a logged-in user's password, 40 wrong
+// passwords at once (one session) get 5 answers of 401 and 35 of 429 with
+// Retry-After, and the right password afterwards gets 429 and changes
+// nothing; 10 at once through each of the four routes share the one limit
+// (5 × 401 in all). On both stores.
+func TestConcurrentWrongPasswordsEveryRoute(t *testing.T) {
+	const n = 40
+	wrong := "a wrong password"
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			stores := b.stores(t)
+			for _, route := range passwordRoutes {
+				t.Run(route.name, func(t *testing.T) {
+					f := newFixture(t, stores)
+					name := newName("conc")
+					c := f.loggedIn(t, name, "/api/register")
+					answers := make([]answer, n)
+					var wg sync.WaitGroup
+					for i := range answers {
+						wg.Go(func() {
+							answers[i] = (&browser{f: f, cookie: c.cookie}).call(route.method, route.path, route.body(wrong))
+						})
+					}
+					wg.Wait()
+					counts := tally(t, answers)
+					t.Logf("%d wrong passwords at once through %s %s: %d × 401, %d × 429", n, route.method, route.path, counts[401], counts[429])
+					if counts[401] != account.MaxAttempts || counts[429] != n-account.MaxAttempts || len(counts) != 2 {
+						t.Errorf("statuses %v; want %d × 401 and %d × 429", counts, account.MaxAttempts, n-account.MaxAttempts)
+					}
+					c.call(route.method, route.path, route.body(rightPassword)).mustStatus(t, "the right password after them", 429, "too_many_attempts")
+					if ok, _, _ := c.current(t); !ok {
+						t.Error("the session ended")
+					}
+					if _, found, _ := stores.Users.GetUser(t.Context(), name); !found {
+						t.Error("the account is gone")
+					}
+				})
+			}
+			t.Run("all four routes", func(t *testing.T) {
+				f := newFixture(t, stores)
+				name := newName("mix")
+				c := f.loggedIn(t, name, "/api/register")
+				answers := make([]answer, 0, n)
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() {
+						var a answer
+						if i%4 == 3 {
+							a = f.browser().call("POST", "/api/login", credentials(name, wrong))
+						} else {
+							r := passwordRoutes[i%4]
+							a = (&browser{f: f, cookie: c.cookie}).call(r.method, r.path, r.body(wrong))
+						}
+						mu.Lock()
+						answers = append(answers, a)
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+				counts := tally(t, answers)
+				t.Logf("%d wrong passwords at once through all four routes: %d × 401, %d × 429", n, counts[401], counts[429])
+				if counts[401] != account.MaxAttempts || counts[429] != n-account.MaxAttempts {
+					t.Errorf("statuses %v; want %d × 401 and %d × 429", counts, account.MaxAttempts, n-account.MaxAttempts)
+				}
+			})
+		})
+	}
+}
+
+// tally counts the answers by status and checks each 429's body and
+// Retry-After.
+func tally(t *testing.T, answers []answer) map[int]int {
+	t.Helper()
+	counts := map[int]int{}
+	for _, a := range answers {
+		counts[a.Code]++
+		if a.Code == http.StatusTooManyRequests && (errorCode(a.ResponseRecorder) != "too_many_attempts" || retryAfter(a.ResponseRecorder) < 1 || retryAfter(a.ResponseRecorder) > 900) {
+			t.Errorf("429 = %s with Retry-After %q", a.Body, a.Header().Get("Retry-After"))
+		}
+		if a.Code == http.StatusUnauthorized && errorCode(a.ResponseRecorder) != "invalid_credentials" {
+			t.Errorf("401 = %s", a.Body)
+		}
+	}
+	return counts
+}

@@ -1,10 +1,11 @@
 package account
 
 import (
+	"context"
 	"errors"
 	"net/http"
-	"time"
 
+	"github.com/sessionlab/sessionlab/internal/metrics"
 	"github.com/sessionlab/sessionlab/internal/password"
 	"github.com/sessionlab/sessionlab/internal/session"
 	"github.com/sessionlab/sessionlab/internal/user"
@@ -26,11 +27,11 @@ type loginBody struct {
 
 var errMissingCredentials = web.Errorf(http.StatusBadRequest, "invalid_json", `The body needs "username" and "password" strings.`)
 
-var errInvalidCredentials = web.Errorf(http.StatusUnauthorized, "invalid_credentials", "The username or password is not right.")
-
 var errNotAuthenticated = web.Errorf(http.StatusUnauthorized, "not_authenticated", "Log in first.")
 
 // register creates an account and logs the caller in, as login does.
+// Sessions a deleted account of the same name left behind (see
+// endStaleSessions) are ended first, so the new account starts with none.
 func (h *handlers) register(w http.ResponseWriter, r *http.Request) {
 	var body registerBody
 	if err := web.DecodeJSON(r, &body); err != nil {
@@ -57,12 +58,36 @@ func (h *handlers) register(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	if err := h.endStaleSessions(r, u); err != nil {
+		fail(w, r, err)
+		return
+	}
 	web.Logger(r.Context()).Info("user registered")
 	if _, err := h.startAuthenticated(w, r, name, false); err != nil {
 		fail(w, r, err)
 		return
 	}
+	metrics.Add(r.Context(), metrics.Logins)
 	web.WriteJSON(w, http.StatusCreated, map[string]any{"user": userView{name}})
+}
+
+// endStaleSessions ends every session under the name of the account u
+// that was just created: none, unless a deleted account of that name left
+// one behind (a login that raced its deletion, or a sweep that failed),
+// which would otherwise be logged in as the new account. When that fails,
+// the account is removed again, so that registering can be tried again.
+func (h *handlers) endStaleSessions(r *http.Request, u user.User) error {
+	stale, err := h.Sessions.RevokeWhere(r.Context(), u.Username, nil)
+	for _, rec := range stale {
+		web.Logger(r.Context()).Warn("session of a deleted account ended at registration", "session", session.PublicID(rec.Key))
+	}
+	if err == nil {
+		return nil
+	}
+	if _, derr := h.Users.DeleteUser(context.WithoutCancel(r.Context()), u.Username, u.PasswordHash); derr != nil {
+		web.Logger(r.Context()).Error("account left registered after a failed registration", "err", derr.Error())
+	}
+	return err
 }
 
 // login checks the credentials under the password limit and starts a new
@@ -80,78 +105,31 @@ func (h *handlers) login(w http.ResponseWriter, r *http.Request) {
 	name, nameErr := NormalizeUsername(*body.Username)
 	if nameErr != nil {
 		_, _ = password.Verify(*body.Password, h.dummyHash()) // same cost as any other failure
-		fail(w, r, errInvalidCredentials)
+		fail(w, r, wrongPassword(r, "password check failed: a username that can be no account"))
 		return
 	}
-	if err := h.checkAttempt(r, name, *body.Password); err != nil {
+	u, err := h.checkAttempt(r, name, *body.Password)
+	if err != nil {
 		fail(w, r, err)
 		return
 	}
 	s, err := h.startAuthenticated(w, r, name, body.Remember)
+	if err == nil {
+		err = h.confirm(w, r, s, u)
+	}
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
+	metrics.Add(r.Context(), metrics.Logins)
 	web.WriteJSON(w, http.StatusOK, map[string]any{"user": userView{name}, "session": h.Sessions.View(s.Record, true)})
-}
-
-// checkAttempt checks pw for name under the password limit shared by every
-// route that checks a password: the attempt is counted first (one atomic
-// store write), so concurrent attempts cannot pass the limit. It answers
-// nil when pw is right (the count is cleared), 429 too_many_attempts with
-// Retry-After when the window is full (no password is checked), 401
-// invalid_credentials when pw is wrong or name has no account, or a store
-// error.
-func (h *handlers) checkAttempt(r *http.Request, name, pw string) error {
-	now := h.Sessions.Now()
-	att, err := h.Throttle.CountAttempt(r.Context(), name, now, passwordLimit)
-	if err != nil {
-		return err
-	}
-	if !att.Allowed {
-		web.Logger(r.Context()).Info("password check refused: too many attempts")
-		return tooManyAttempts(att.WindowEnds.Sub(now))
-	}
-	ok, err := h.checkPassword(r, name, pw)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		web.Logger(r.Context()).Info("password check failed")
-		return errInvalidCredentials
-	}
-	return h.Throttle.Clear(r.Context(), name)
-}
-
-func tooManyAttempts(retry time.Duration) error {
-	e := web.Errorf(http.StatusTooManyRequests, "too_many_attempts", "Too many wrong passwords for this username. Wait and try again.")
-	e.RetryAfter = max(retry, time.Second)
-	return e
-}
-
-// checkPassword verifies pw for name; an unknown user costs one hash
-// verification too and answers false.
-func (h *handlers) checkPassword(r *http.Request, name, pw string) (bool, error) {
-	u, found, err := h.Users.GetUser(r.Context(), name)
-	if err != nil {
-		return false, err
-	}
-	hash := u.PasswordHash
-	if !found {
-		hash = h.dummyHash()
-	}
-	ok, err := password.Verify(pw, hash)
-	if err != nil {
-		web.Logger(r.Context()).Error("stored password hash is malformed")
-		return false, nil
-	}
-	return ok && found, nil
 }
 
 // startAuthenticated ends the caller's current session, if any, and starts
 // a new one under a fresh ID (fixation defence), carrying over the data
 // (cart, idempotency keys) of an anonymous session or of one of the same
-// user.
+// user (login and register; re-authentication and a password change renew
+// their own session, see renewAuthenticated).
 func (h *handlers) startAuthenticated(w http.ResponseWriter, r *http.Request, name string, remember bool) (*session.Session, error) {
 	old, err := h.Sessions.Load(w, r)
 	if err != nil {
@@ -197,85 +175,4 @@ func (h *handlers) current(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	web.WriteJSON(w, http.StatusOK, resp)
-}
-
-// authenticated loads the caller's session and requires a user.
-func (h *handlers) authenticated(w http.ResponseWriter, r *http.Request) (*session.Session, bool) {
-	s, err := h.Sessions.Load(w, r)
-	if err != nil {
-		fail(w, r, err)
-		return nil, false
-	}
-	if s == nil || s.Username == "" {
-		fail(w, r, errNotAuthenticated)
-		return nil, false
-	}
-	return s, true
-}
-
-// list answers every live session of the caller's user.
-func (h *handlers) list(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.authenticated(w, r)
-	if !ok {
-		return
-	}
-	recs, err := h.Sessions.List(r.Context(), s.Username)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	views := make([]session.View, 0, len(recs))
-	for _, rec := range recs {
-		if rec.Key == s.Key {
-			rec = s.Record // this request's own view is the freshest
-		}
-		views = append(views, h.Sessions.View(rec, rec.Key == s.Key))
-	}
-	sortViews(views)
-	web.WriteJSON(w, http.StatusOK, map[string]any{"sessions": views})
-}
-
-// revoke ends one session of the caller's user, found by its public ID.
-func (h *handlers) revoke(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.authenticated(w, r)
-	if !ok {
-		return
-	}
-	target := r.PathValue("id")
-	n, err := h.revokeWhere(r, s, func(rec session.Record) bool { return session.PublicID(rec.Key) == target })
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	if n == 0 {
-		fail(w, r, web.Errorf(http.StatusNotFound, "session_not_found", "You have no live session with that id."))
-		return
-	}
-	if session.PublicID(s.Key) == target {
-		h.Sessions.ExpireCookie(w)
-	}
-	web.NoContent(w)
-}
-
-// revokeOthers ends every session of the caller's user but the current one.
-func (h *handlers) revokeOthers(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.authenticated(w, r)
-	if !ok {
-		return
-	}
-	if _, err := h.revokeWhere(r, s, func(rec session.Record) bool { return rec.Key != s.Key }); err != nil {
-		fail(w, r, err)
-		return
-	}
-	web.NoContent(w)
-}
-
-// revokeWhere deletes the live sessions of s's user that match, and
-// answers how many it deleted.
-func (h *handlers) revokeWhere(r *http.Request, s *session.Session, match func(session.Record) bool) (int, error) {
-	ended, err := h.Sessions.RevokeWhere(r.Context(), s.Username, match)
-	for _, rec := range ended {
-		web.Logger(r.Context()).Info("session revoked", "session", session.PublicID(rec.Key), "by", s.PublicID())
-	}
-	return len(ended), err
 }

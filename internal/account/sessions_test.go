@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/sessionlab/sessionlab/internal/app"
-	"github.com/sessionlab/sessionlab/internal/app/cartfn"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/session"
 	"github.com/sessionlab/sessionlab/internal/user"
@@ -27,7 +26,9 @@ type browser struct {
 
 func (f *fixture) browser() *browser { return &browser{f: f} }
 
-func (b *browser) do(method, path, body string) *httptest.ResponseRecorder {
+// do sends one request with the browser's cookie; headers are name, value
+// pairs.
+func (b *browser) do(method, path, body string, headers ...string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
 		r.Header.Set("Content-Type", "application/json")
@@ -35,11 +36,21 @@ func (b *browser) do(method, path, body string) *httptest.ResponseRecorder {
 	if b.userAgent != "" {
 		r.Header.Set("User-Agent", b.userAgent)
 	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		r.Header.Set(headers[i], headers[i+1])
+	}
 	if b.cookie != nil {
 		r.AddCookie(b.cookie)
 	}
 	w := httptest.NewRecorder()
 	b.f.h.ServeHTTP(w, r)
+	b.keep(w)
+	return w
+}
+
+// keep takes the session cookie w sets, or drops the one w expires. A
+// response that sets and then expires it leaves none, as in a browser.
+func (b *browser) keep(w *httptest.ResponseRecorder) {
 	for _, c := range w.Result().Cookies() {
 		if c.Name == "session" {
 			if c.MaxAge < 0 {
@@ -49,7 +60,6 @@ func (b *browser) do(method, path, body string) *httptest.ResponseRecorder {
 			}
 		}
 	}
-	return w
 }
 
 // current is the browser's GET /api/session, decoded.
@@ -192,28 +202,11 @@ func TestStoreFailureIs503(t *testing.T) {
 	}
 }
 
-// newShop is newFixture with the CartFunction beside the AuthFunction, on
-// the same store and key, routed by path as API Gateway routes them.
+// newShop is newShopOn the in-memory store.
 func newShop(t *testing.T) *fixture {
 	t.Helper()
 	mem := memstore.New()
-	f := newFixture(t, app.Stores{Sessions: mem, Users: mem, Throttle: mem})
-	key := f.secret
-	cartH, err := cartfn.Build(t.Context(), func(k string) string {
-		return map[string]string{"SESSION_SECRET": key, "COOKIE_SECURE": "false"}[k]
-	}, app.Options{Stores: app.Stores{Sessions: mem}, Now: f.clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth := f.h
-	f.h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/cart") {
-			cartH.ServeHTTP(w, r)
-			return
-		}
-		auth.ServeHTTP(w, r)
-	})
-	return f
+	return newShopOn(t, app.Stores{Sessions: mem, Users: mem, Throttle: mem})
 }
 
 // cartCount is the browser's GET /api/cart count.

@@ -33,12 +33,17 @@ var Functions = map[string]Builder{
 	"VisitsFunction":  visitsfn.Build,
 }
 
-// Build builds the function called name behind the edge (edge.Wrap), as
+// Build builds the function called name behind the edge (edge.Wrap), with
+// stores that allow only the uses it declares (app.Options.ForFunction), as
 // its main does in Lambda.
 func Build(ctx context.Context, name string, getenv config.Getenv, o app.Options) (http.Handler, error) {
 	b, ok := Functions[name]
 	if !ok {
 		return nil, fmt.Errorf("no function called %q", name)
+	}
+	o, err := o.ForFunction(name)
+	if err != nil {
+		return nil, err
 	}
 	h, err := b(ctx, getenv, o)
 	if err != nil {

@@ -8,6 +8,7 @@
 //	internal/app/cookiesfn    CookiesFunction (no store: it does not import app)
 //	internal/app/authfn       AuthFunction
 //	internal/app/cartfn       CartFunction
+//	internal/app/visitsfn     VisitsFunction
 //	internal/app/edge         what every function has in front (metrics, origin check)
 //	internal/app/dynamostores the DynamoDB stores; only the database functions' mains import it
 //	internal/allfunctions     every function by logical ID, for the local runner and the tests
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/sessionlab/sessionlab/internal/config"
+	"github.com/sessionlab/sessionlab/internal/metrics"
 	"github.com/sessionlab/sessionlab/internal/password"
 	"github.com/sessionlab/sessionlab/internal/session"
 	"github.com/sessionlab/sessionlab/internal/user"
@@ -45,6 +47,9 @@ type Options struct {
 	OpenStores func(ctx context.Context, getenv config.Getenv, withUsers bool) (Stores, error)
 	Now        func() time.Time // the clock; time.Now when nil
 	Password   password.Params  // argon2id cost; password.Default when zero
+	// StoreUsed, when set, hears of every store call a function makes, by
+	// its use (tests: which of its declared StoreUses the code reaches).
+	StoreUsed func(function string, use StoreUse)
 }
 
 // Sessions reads the session configuration (SESSION_SECRET, the cookie
@@ -73,6 +78,10 @@ func Sessions(ctx context.Context, getenv config.Getenv, o *Options, withUsers b
 		}
 	}
 	m, err := session.NewManager(session.Options{Store: o.Stores.Sessions, Keys: keys, Timeouts: timeouts, Secure: ck.Secure, Now: o.Now,
-		Logger: web.Logger, SetSessionID: web.SetSessionID})
+		Logger: web.Logger, SetSessionID: web.SetSessionID, TamperedCookie: countTampered})
 	return m, ck, err
 }
+
+// countTampered counts a session cookie whose signature did not verify,
+// for the tamper alarm (template.yaml: TamperedSessionCookiesAlarm).
+func countTampered(ctx context.Context) { metrics.Add(ctx, metrics.TamperedSessionCookies) }

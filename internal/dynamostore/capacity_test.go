@@ -458,13 +458,13 @@ func TestCallsPerRoute(t *testing.T) {
 	step("read, touch due, 32 keys held", "GET", "/api/cart", "", 200, map[string]int{"GetItem": 1, "UpdateItem": 1})
 	creds := `{"username":"cap-user","password":"a long test password"}`
 	step("register (carries the cart and 32 keys)", "POST", "/api/register", creds, 201,
-		map[string]int{"PutItem": 2, "GetItem": 1, "DeleteItem": 1, "index": 1})
+		map[string]int{"PutItem": 2, "GetItem": 1, "DeleteItem": 1, "Query": 1, "index": 1})
 	step("current session", "GET", "/api/session", "", 200, map[string]int{"GetItem": 1})
 	advance(2 * time.Minute)
 	step("current session, logged in, touch due", "GET", "/api/session", "", 200, map[string]int{"GetItem": 1, "UpdateItem": 1})
 	step("add, logged in", "POST", "/api/cart/items", add, 200, map[string]int{"UpdateItem": 1})
 	step("login (a new session ID, 32 keys carried)", "POST", "/api/login", creds, 200,
-		map[string]int{"UpdateItem": 1, "GetItem": 2, "DeleteItem": 2, "PutItem": 1, "index": 2})
+		map[string]int{"UpdateItem": 1, "GetItem": 3, "DeleteItem": 2, "PutItem": 1, "index": 2})
 	step("a wrong password", "POST", "/api/login", `{"username":"cap-user","password":"not the password"}`, 401,
 		map[string]int{"UpdateItem": 1, "GetItem": 1})
 	// A second device of the same user, for the session list and revoking.
@@ -481,10 +481,17 @@ func TestCallsPerRoute(t *testing.T) {
 		t.Fatalf("login of a second device: %d", got)
 	}
 	step("end the other sessions (1 other)", "DELETE", "/api/sessions", "", 204, map[string]int{"GetItem": 1, "Query": 1, "BatchGetItem": 1, "DeleteItem": 1, "index": 1})
+	step("re-authenticate", "POST", "/api/reauthenticate", `{"password":"a long test password"}`, 200,
+		map[string]int{"UpdateItem": 1, "GetItem": 3, "DeleteItem": 2, "PutItem": 1, "index": 2})
+	step("change the password, no other session", "PUT", "/api/password", `{"currentPassword":"a long test password","newPassword":"another long password"}`, 200,
+		map[string]int{"UpdateItem": 2, "GetItem": 2, "DeleteItem": 2, "PutItem": 1, "Query": 1, "BatchGetItem": 1, "index": 2})
+	creds = `{"username":"cap-user","password":"another long password"}`
 	step("logout", "POST", "/api/logout", "", 204, map[string]int{"GetItem": 1, "DeleteItem": 1, "index": 1})
 	step("first add after logout", "POST", "/api/cart/items", add, 200, map[string]int{"PutItem": 1})
 	step("login from an anonymous session", "POST", "/api/login", creds, 200,
-		map[string]int{"UpdateItem": 1, "GetItem": 2, "DeleteItem": 2, "PutItem": 1, "index": 1})
+		map[string]int{"UpdateItem": 1, "GetItem": 3, "DeleteItem": 2, "PutItem": 1, "index": 1})
+	step("delete the account", "DELETE", "/api/account", `{"password":"another long password"}`, 204,
+		map[string]int{"UpdateItem": 1, "GetItem": 2, "DeleteItem": 3, "Query": 2, "BatchGetItem": 1, "index": 1})
 	for i := range 5 { // the attempt window's limit
 		send(other, "POST", "/api/login", fmt.Sprintf(`{"username":"cap-user","password":"wrong %d"}`, i))
 	}

@@ -83,6 +83,19 @@ func (e *expr) condition() string {
 	return "(" + strings.Join(e.clauses, ") AND (") + ")"
 }
 
+// projection is the ProjectionExpression that reads exactly attrs, each
+// through a placeholder (#p0, #p1, ...), and its placeholders' names.
+func projection(attrs ...string) (*string, map[string]string) {
+	names := make(map[string]string, len(attrs))
+	parts := make([]string, len(attrs))
+	for i, a := range attrs {
+		p := "#p" + strconv.Itoa(i)
+		names[p], parts[i] = a, p
+	}
+	expr := strings.Join(parts, ", ")
+	return &expr, names
+}
+
 // live adds "the session exists and is live at now (ms)":
 //
 //	attribute_exists(id) AND idleDeadline > :now AND absoluteDeadline > :now

@@ -29,6 +29,16 @@ const (
 	attrExpiresAt        = "expiresAt"
 )
 
+// sessionReads are the attributes decodeItem reads: every read of a
+// session item asks for exactly these (a ProjectionExpression), so an IAM
+// policy may allow reads of these attributes alone (dynamodb:Attributes
+// with dynamodb:Select SPECIFIC_ATTRIBUTES; docs/deploy.md). expiresAt is
+// DynamoDB's TTL only, and never read.
+var sessionReads = []string{
+	attrID, attrUsername, attrData, attrRecentKeys, attrRecentInfo, attrCreatedAt, attrLastSeenAt,
+	attrAuthenticatedAt, attrIdleDeadline, attrAbsoluteDeadline, attrIdleWindow, attrRemember, attrUserAgent,
+}
+
 // sessionItem is a session record as DynamoDB holds it, decoded: the ring
 // keeps its slots (placeholders and expired entries included), which the
 // update path needs.

@@ -64,6 +64,7 @@ func (s *Store) userKeys(ctx context.Context, username string) ([]map[string]typ
 		ExpressionAttributeNames:  map[string]string{"#u": attrUsername, "#id": attrID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":u": str(username)},
 		ProjectionExpression:      aws.String("#id"),
+		Select:                    types.SelectSpecificAttributes,
 	})
 	var keys []map[string]types.AttributeValue
 	for pages.HasMorePages() {
@@ -80,26 +81,30 @@ func (s *Store) userKeys(ctx context.Context, username string) ([]map[string]typ
 	return keys, nil
 }
 
-// batchGet reads keys (at most batchGetLimit) with consistent reads,
-// asking again, with a short backoff, for any DynamoDB leaves unprocessed.
+// batchGet reads keys (at most batchGetLimit) with consistent reads of
+// the attributes a record is decoded from (sessionReads), asking again,
+// with a short backoff and the same projection, for any keys DynamoDB
+// leaves unprocessed.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
 	var items []map[string]types.AttributeValue
-	request := map[string]types.KeysAndAttributes{s.sessions: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for try := 0; len(request) > 0; try++ {
+	proj, names := projection(sessionReads...)
+	for try := 0; len(keys) > 0; try++ {
 		if try > unprocessedRetries {
-			return nil, fmt.Errorf("%d keys still unprocessed after %d tries", len(request[s.sessions].Keys), try)
+			return nil, fmt.Errorf("%d keys still unprocessed after %d tries", len(keys), try)
 		}
 		if try > 0 {
 			if err := sleep(ctx, time.Duration(1<<min(try, 6))*10*time.Millisecond); err != nil {
 				return nil, err
 			}
 		}
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			s.sessions: {Keys: keys, ConsistentRead: aws.Bool(true), ProjectionExpression: proj, ExpressionAttributeNames: names},
+		}})
 		if err != nil {
 			return nil, err
 		}
 		items = append(items, out.Responses[s.sessions]...)
-		request = out.UnprocessedKeys
+		keys = out.UnprocessedKeys[s.sessions].Keys
 	}
 	return items, nil
 }

@@ -34,15 +34,19 @@ func liveRecord(av map[string]types.AttributeValue, now time.Time, op string) (s
 	return rec, true, nil
 }
 
-// getSessionItem reads an item with a strongly consistent GetItem.
+// getSessionItem reads an item with a strongly consistent GetItem of the
+// attributes a record is decoded from (sessionReads).
 func (s *Store) getSessionItem(ctx context.Context, key string) (map[string]types.AttributeValue, error) {
 	if key == "" {
 		return nil, nil
 	}
+	proj, names := projection(sessionReads...)
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.sessions),
-		Key:            sessionKey(key),
-		ConsistentRead: aws.Bool(true),
+		TableName:                aws.String(s.sessions),
+		Key:                      sessionKey(key),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     proj,
+		ExpressionAttributeNames: names,
 	})
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 
 // CreateUser puts u on condition attribute_not_exists(username).
 func (s *Store) CreateUser(ctx context.Context, u user.User) error {
-	if u.Username == "" || strings.HasPrefix(u.Username, throttlePrefix) {
+	if !isAccountName(u.Username) {
 		return fmt.Errorf("dynamostore: create user: %w: username %q", errInvalid, u.Username)
 	}
 	item, err := attributevalue.MarshalMap(userItem{Username: u.Username, PasswordHash: u.PasswordHash, CreatedAt: ms(u.CreatedAt)})
@@ -51,7 +51,7 @@ func (s *Store) GetUser(ctx context.Context, username string) (user.User, bool, 
 	if username == "" {
 		return user.User{}, false, nil
 	}
-	av, err := s.getUserItem(ctx, username)
+	av, err := s.getUserItem(ctx, username, userReads...)
 	if err != nil {
 		return user.User{}, false, fmt.Errorf("dynamostore: get user: %w", err)
 	}
@@ -65,16 +65,132 @@ func (s *Store) GetUser(ctx context.Context, username string) (user.User, bool, 
 	return user.User{Username: it.Username, PasswordHash: it.PasswordHash, CreatedAt: fromMS(it.CreatedAt)}, true, nil
 }
 
-func (s *Store) getUserItem(ctx context.Context, key string) (map[string]types.AttributeValue, error) {
+// userReads are the attributes of an account GetUser reads; counterReads
+// those of a password-attempt counter CountAttempt reads after a failed
+// condition. Each read asks for exactly its attributes (a
+// ProjectionExpression), so an IAM policy may allow those alone.
+var (
+	userReads    = []string{"username", "passwordHash", "createdAt"}
+	counterReads = []string{"username", "attempts", "windowEnds"}
+)
+
+// getUserItem reads the attributes attrs of a users-table item with a
+// strongly consistent GetItem.
+func (s *Store) getUserItem(ctx context.Context, key string, attrs ...string) (map[string]types.AttributeValue, error) {
+	proj, names := projection(attrs...)
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.users),
-		Key:            userKey(key),
-		ConsistentRead: aws.Bool(true),
+		TableName:                aws.String(s.users),
+		Key:                      userKey(key),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     proj,
+		ExpressionAttributeNames: names,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out.Item, nil
+}
+
+// ChangePasswordHash sets the account's passwordHash to newHash with one
+// conditional UpdateItem:
+//
+//	update     SET passwordHash = :new
+//	condition  passwordHash = :old
+//
+// which also fails when the account is gone (a counter item has no
+// passwordHash). When the condition fails, the item as it was (returned
+// with the failure, or read) tells one more case apart: a hash that is
+// already newHash is this very change, landed by an attempt of the SDK
+// whose answer was lost (a hash has a random salt, so no other change
+// writes the same one), and counts as changed.
+func (s *Store) ChangePasswordHash(ctx context.Context, username, oldHash, newHash string) (bool, error) {
+	if !isAccountName(username) || oldHash == "" || newHash == "" {
+		return false, fmt.Errorf("dynamostore: change password hash: %w: username %q or an empty hash", errInvalid, username)
+	}
+	hash := expression.Name("passwordHash")
+	expr, err := expression.NewBuilder().
+		WithCondition(hash.Equal(expression.Value(oldHash))).
+		WithUpdate(expression.Set(hash, expression.Value(newHash))).
+		Build()
+	if err != nil {
+		return false, fmt.Errorf("dynamostore: change password hash: %w", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.users),
+		Key:                                 userKey(username),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	old, failed := isConditionFailed(err)
+	if !failed {
+		if err != nil {
+			return false, fmt.Errorf("dynamostore: change password hash: %w", err)
+		}
+		return true, nil
+	}
+	if old == nil {
+		if old, err = s.getUserItem(ctx, username, userReads...); err != nil {
+			return false, fmt.Errorf("dynamostore: change password hash: read after a failed condition: %w", err)
+		}
+	}
+	var it userItem
+	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
+		return false, fmt.Errorf("dynamostore: change password hash: decode: %w", err)
+	}
+	return it.PasswordHash == newHash, nil
+}
+
+// DeleteUser deletes the account with one conditional DeleteItem:
+//
+//	condition  passwordHash = :hash
+//
+// A condition that fails on an item that is gone, after the SDK sent the
+// delete more than once, is this very delete, landed by an attempt whose
+// answer was lost, and counts as deleted.
+func (s *Store) DeleteUser(ctx context.Context, username, hash string) (bool, error) {
+	if !isAccountName(username) || hash == "" {
+		return false, fmt.Errorf("dynamostore: delete user: %w: username %q or an empty hash", errInvalid, username)
+	}
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.Name("passwordHash").Equal(expression.Value(hash))).
+		Build()
+	if err != nil {
+		return false, fmt.Errorf("dynamostore: delete user: %w", err)
+	}
+	var attempts int
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                           aws.String(s.users),
+		Key:                                 userKey(username),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, countAttempts(&attempts))
+	old, failed := isConditionFailed(err)
+	if !failed {
+		if err != nil {
+			return false, fmt.Errorf("dynamostore: delete user: %w", err)
+		}
+		return true, nil
+	}
+	if attempts < 2 {
+		return false, nil
+	}
+	if old == nil {
+		if old, err = s.getUserItem(ctx, username, userReads...); err != nil {
+			return false, fmt.Errorf("dynamostore: delete user: read after a failed condition: %w", err)
+		}
+	}
+	return len(old) == 0, nil
+}
+
+// isAccountName reports whether name can be an account's key: not empty,
+// and not a counter's.
+func isAccountName(name string) bool {
+	return name != "" && !strings.HasPrefix(name, throttlePrefix)
 }
 
 // counterItem is a username's password attempts in the users table, keyed
@@ -128,7 +244,7 @@ func (s *Store) CountAttempt(ctx context.Context, username string, now time.Time
 			return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: %w", err)
 		}
 		if old == nil {
-			if old, err = s.getUserItem(ctx, key); err != nil {
+			if old, err = s.getUserItem(ctx, key, counterReads...); err != nil {
 				return user.Attempt{}, fmt.Errorf("dynamostore: count attempt: read after a failed condition: %w", err)
 			}
 		}

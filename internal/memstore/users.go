@@ -30,6 +30,37 @@ func (s *Store) GetUser(_ context.Context, username string) (user.User, bool, er
 	return u, ok, nil
 }
 
+// ChangePasswordHash sets username's hash to newHash while it is oldHash.
+func (s *Store) ChangePasswordHash(_ context.Context, username, oldHash, newHash string) (bool, error) {
+	if username == "" || oldHash == "" || newHash == "" {
+		return false, fmt.Errorf("memstore: change password hash: %w: empty username or hash", errInvalid)
+	}
+	s.lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[username]
+	if !ok || u.PasswordHash != oldHash {
+		return false, nil
+	}
+	u.PasswordHash = newHash
+	s.users[username] = u
+	return true, nil
+}
+
+// DeleteUser deletes username's account while its hash is hash.
+func (s *Store) DeleteUser(_ context.Context, username, hash string) (bool, error) {
+	if username == "" || hash == "" {
+		return false, fmt.Errorf("memstore: delete user: %w: empty username or hash", errInvalid)
+	}
+	s.lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[username]
+	if !ok || u.PasswordHash != hash {
+		return false, nil
+	}
+	delete(s.users, username)
+	return true, nil
+}
+
 // counter is one username's password attempts in its window.
 type counter struct {
 	attempts   int

@@ -36,13 +36,15 @@ const (
 	// ThrottledPasswordChecks counts password checks refused with 429
 	// too_many_attempts (the per-username limit), no password checked.
 	ThrottledPasswordChecks Name = "ThrottledPasswordChecks"
-	// ReauthenticationRequired counts 403 reauthentication_required answers.
+	// ReauthenticationRequired counts 403 reauthentication_required answers
+	// of the routes that end sessions (internal/account).
 	ReauthenticationRequired Name = "ReauthenticationRequired"
 	// TamperedSessionCookies counts session cookies whose signature does
 	// not verify (internal/session's tampered-cookie hook).
 	TamperedSessionCookies Name = "TamperedSessionCookies"
 	// StoreUnavailable counts 503 store_unavailable answers
-	// (internal/web.WriteError).
+	// (internal/web.WriteError, and internal/account for a change the store
+	// left half done).
 	StoreUnavailable Name = "StoreUnavailable"
 	// IdempotentReplays counts requests answered as a replay of a recorded
 	// Idempotency-Key (Idempotent-Replayed: true).

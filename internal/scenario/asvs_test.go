@@ -38,11 +38,18 @@ type keyedServer struct {
 // newKeyedServer starts the runner; wrap, when not nil, wraps its handler.
 func newKeyedServer(t *testing.T, wrap func(http.Handler) http.Handler) keyedServer {
 	t.Helper()
+	return newKeyedServerWith(t, wrap, map[string]string{})
+}
+
+// newKeyedServerWith is newKeyedServer with more env.json parameters.
+func newKeyedServerWith(t *testing.T, wrap func(http.Handler) http.Handler, params map[string]string) keyedServer {
+	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	mem := memstore.New()
+	params["SESSION_SECRET"], params["COOKIE_SECURE"] = hex.EncodeToString(key), "false"
 	srv := startRunnerWithEnv(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}},
-		runner.EnvFile{"Parameters": {"SESSION_SECRET": hex.EncodeToString(key), "COOKIE_SECURE": "false"}})
+		runner.EnvFile{"Parameters": params})
 	base := srv.URL
 	if wrap != nil {
 		wrapped := httptest.NewServer(wrap(srv.Config.Handler))
@@ -115,11 +122,12 @@ func TestReauthenticationReplacesTheSession(t *testing.T) {
 	}
 }
 
-// TestEndedSessionCannotBeResumed (ASVS 7.4.1, 7.5.2): once a session ends
-// (logout, revocation of itself, revocation from another device, "sign out
-// everywhere else"), a copy of its cookie is worthless: no session, no
-// listing, no cart. The record is gone from the server, not just the cookie
-// from the browser.
+// TestEndedSessionCannotBeResumed (ASVS 7.4.1, 7.4.2, 7.4.3, 7.5.2): once
+// a session ends (logout, revocation of itself, revocation from another
+// device, "sign out everywhere else", a password change on another device,
+// the account's deletion from it or another device), a copy of its cookie
+// is worthless: no session, no listing, no cart. The record is gone from
+// the server, not just the cookie from the browser.
 func TestEndedSessionCannotBeResumed(t *testing.T) {
 	srv := newKeyedServer(t, nil)
 	tests := []struct {
@@ -135,6 +143,15 @@ func TestEndedSessionCannotBeResumed(t *testing.T) {
 		}},
 		{"sign out everywhere else, from another device", func(t *testing.T, _, other *Client, _ string) {
 			expect(t, other.Do("DELETE", "/api/sessions", nil), 204, "")
+		}},
+		{"password change, from another device", func(t *testing.T, _, other *Client, _ string) {
+			expect(t, other.Do("PUT", "/api/password", map[string]any{"currentPassword": testPassword, "newPassword": "a brand new password"}), 200, "")
+		}},
+		{"account deletion", func(t *testing.T, c, _ *Client, _ string) {
+			expect(t, c.Do("DELETE", "/api/account", map[string]any{"password": testPassword}), 204, "")
+		}},
+		{"account deletion, from another device", func(t *testing.T, _, other *Client, _ string) {
+			expect(t, other.Do("DELETE", "/api/account", map[string]any{"password": testPassword}), 204, "")
 		}},
 	}
 	for _, tt := range tests {
@@ -265,7 +282,7 @@ func (t *teeWriter) Write(b []byte) (int, error) {
 // cookie first, says Cache-Control: no-store.
 func TestSessionIDOnlyInSetCookie(t *testing.T) {
 	rec := &exchangeRecorder{}
-	srv := newKeyedServer(t, func(h http.Handler) http.Handler { rec.next = h; return rec })
+	srv := newKeyedServerWith(t, func(h http.Handler) http.Handler { rec.next = h; return rec }, scenarioParams())
 	Run(t, srv.base)
 
 	rec.mu.Lock()

@@ -28,6 +28,8 @@ func startDynamoRunner(t *testing.T) (string, *dynamotest.Env) {
 		"SESSIONS_TABLE":    env.SessionsTable,
 		"USERS_TABLE":       env.UsersTable,
 		"DYNAMODB_ENDPOINT": env.Endpoint,
+		// the fresh-authentication scenario waits for it (scenarioParams)
+		"SESSION_REAUTH_WINDOW": ReauthWindow,
 	}})
 	return srv.URL, env
 }

@@ -76,7 +76,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	opts := app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}}
 	rn, err := runner.New(context.Background(), runner.Config{
 		Template: tpl, SiteDir: "../../site",
-		EnvFile: runner.EnvFile{"Parameters": {"SESSION_SECRET": secret, "COOKIE_SECURE": "false"}},
+		EnvFile: runner.EnvFile{"Parameters": {"SESSION_SECRET": secret, "COOKIE_SECURE": "false", "SESSION_REAUTH_WINDOW": ReauthWindow}},
 		Build: func(ctx context.Context, name string, getenv config.Getenv) (http.Handler, error) {
 			return allfunctions.Build(ctx, name, getenv, opts)
 		},

@@ -49,9 +49,20 @@ func startRunnerWithEnv(t *testing.T, opts app.Options, envFile runner.EnvFile) 
 	return srv
 }
 
+// scenarioParams are the env.json parameters of a runner the scenarios
+// run against, besides the key: a re-authentication window short enough
+// for the fresh-authentication scenario to wait for.
+func scenarioParams() map[string]string {
+	return map[string]string{"SESSION_REAUTH_WINDOW": ReauthWindow}
+}
+
 func TestScenariosMemory(t *testing.T) {
 	mem := memstore.New()
-	srv := startRunner(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}})
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	params := scenarioParams()
+	params["SESSION_SECRET"], params["COOKIE_SECURE"] = hex.EncodeToString(key), "false"
+	srv := startRunnerWithEnv(t, app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}}, runner.EnvFile{"Parameters": params})
 	Run(t, srv.URL)
 }
 

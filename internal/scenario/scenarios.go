@@ -24,7 +24,13 @@ const (
 func Run(t *testing.T, base string) { RunOn(t, base, APIGateway) }
 
 // RunOn runs every scenario against the site at base on the given server.
+//
+// The fresh-authentication scenario waits until a session is past its
+// freshUntil, so the server must run with a short SESSION_REAUTH_WINDOW
+// (at most MaxReauthWait; the suite's runners set ReauthWindow): it logs
+// in first, and checks what it waited for after the other scenarios.
 func RunOn(t *testing.T, base string, server Server) {
+	fresh := beginFreshness(t, base)
 	t.Run("preferences", func(t *testing.T) { preferences(t, base) })
 	t.Run("visits", func(t *testing.T) { visits(t, base) })
 	t.Run("cookie inspector", func(t *testing.T) { inspector(t, base) })
@@ -37,7 +43,10 @@ func RunOn(t *testing.T, base string, server Server) {
 	t.Run("session visits", func(t *testing.T) { sessionVisits(t, base) })
 	t.Run("session visits survive login", func(t *testing.T) { sessionVisitsSurviveLogin(t, base) })
 	t.Run("concurrent session visits", func(t *testing.T) { ConcurrentVisits(t, base, 10) })
+	t.Run("password change", func(t *testing.T) { passwordChange(t, base) })
+	t.Run("account deletion", func(t *testing.T) { accountDeletion(t, base) })
 	t.Run("errors", func(t *testing.T) { apiErrors(t, base, server) })
+	t.Run("fresh authentication", func(t *testing.T) { fresh.finish(t) })
 }
 
 func expect(t *testing.T, r Response, status int, code string) {
@@ -190,6 +199,9 @@ func accounts(t *testing.T, base string) {
 	if r.JSON["authenticated"] != true || r.JSON["user"].(map[string]any)["username"] != name {
 		t.Fatalf("after register = %s", r.Raw)
 	}
+	if at, until := authTimes(t, r); !until.After(at) {
+		t.Fatalf("after register: authenticatedAt %v, freshUntil %v", at, until)
+	}
 	preLogin, _ := c.Cookie("session")
 	r = login(t, c, name, false)
 	if sc := r.SetCookie("session"); !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Lax") || strings.Contains(sc, "Max-Age") {
@@ -249,15 +261,19 @@ func revocation(t *testing.T, base string) {
 	if current != 1 {
 		t.Fatalf("want exactly one current session: %s", r.Raw)
 	}
+	reauthenticate(t, laptop, testPassword) // fresh, however long the steps above took
 	expect(t, laptop.Do("DELETE", "/api/sessions/"+phoneID, nil), 204, "")
 	if r := phone.Do("GET", "/api/session", nil); r.JSON["authenticated"] != false {
 		t.Fatalf("revoked phone still signed in: %s", r.Raw)
 	}
+	reauthenticate(t, laptop, testPassword)
 	expect(t, laptop.Do("DELETE", "/api/sessions/"+phoneID, nil), 404, "session_not_found")
 	stranger := NewClient(t, base)
 	register(t, stranger, Unique("str"))
 	tabletID := tablet.Do("GET", "/api/session", nil).JSON["session"].(map[string]any)["id"].(string)
+	reauthenticate(t, stranger, testPassword)
 	expect(t, stranger.Do("DELETE", "/api/sessions/"+tabletID, nil), 404, "session_not_found")
+	reauthenticate(t, laptop, testPassword)
 	expect(t, laptop.Do("DELETE", "/api/sessions", nil), 204, "")
 	if r := tablet.Do("GET", "/api/session", nil); r.JSON["authenticated"] != false {
 		t.Fatalf("tablet survived sign-out-everywhere-else: %s", r.Raw)
@@ -312,6 +328,8 @@ func cartFlow(t *testing.T, base string) {
 	}
 	if s := c.Do("GET", "/api/session", nil); s.JSON["authenticated"] != false || s.JSON["session"] == nil {
 		t.Fatalf("anonymous session = %s", s.Raw)
+	} else if v := s.JSON["session"].(map[string]any); v["authenticatedAt"] != nil || v["freshUntil"] != nil {
+		t.Fatalf("an anonymous session has authenticatedAt/freshUntil: %s", s.Raw)
 	}
 	expect(t, c.Do("POST", "/api/cart/items", map[string]any{"sku": "nope", "quantity": 1}), 404, "unknown_product")
 	expect(t, c.Do("POST", "/api/cart/items", map[string]any{"sku": sku, "quantity": 0}), 400, "invalid_quantity")

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -36,16 +38,21 @@ func TestNewManagerRefuses(t *testing.T) {
 	}
 }
 
-// TestHooks: the manager logs through Options.Logger and hands the public
-// ID of the request's session to Options.SetSessionID, when it starts,
-// loads or changes one.
+// TestHooks: the manager logs through Options.Logger, hands the public ID
+// of the request's session to Options.SetSessionID when it starts, loads
+// or changes one, and tells Options.TamperedCookie of each request whose
+// session cookie does not verify (once, whether it loads or changes), and
+// of no other.
 func TestHooks(t *testing.T) {
 	f := newFixture()
 	var logs bytes.Buffer
 	var tags []string
+	type ctxKey struct{}
+	var tampered []any
 	m, err := session.NewManager(session.Options{Store: f.store, Keys: [][]byte{keyA}, Timeouts: session.DefaultTimeouts, Now: f.clock.Now,
-		Logger:       func(context.Context) *slog.Logger { return slog.New(slog.NewTextHandler(&logs, nil)) },
-		SetSessionID: func(_ context.Context, id string) { tags = append(tags, id) }})
+		Logger:         func(context.Context) *slog.Logger { return slog.New(slog.NewTextHandler(&logs, nil)) },
+		SetSessionID:   func(_ context.Context, id string) { tags = append(tags, id) },
+		TamperedCookie: func(ctx context.Context) { tampered = append(tampered, ctx.Value(ctxKey{})) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +62,23 @@ func TestHooks(t *testing.T) {
 	change(m, c, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}})
 	if want := []string{s.PublicID(), anon.PublicID(), s.PublicID(), s.PublicID()}; strings.Join(tags, " ") != strings.Join(want, " ") {
 		t.Errorf("tags %q, want %q (start, start, load, change)", tags, want)
+	}
+	if len(tampered) != 0 {
+		t.Fatalf("good cookies told as tampered %d times", len(tampered))
+	}
+	bad := *c
+	bad.Value = bad.Value[:len(bad.Value)-2] + "xx"
+	for i, send := range []func(*http.Request){
+		func(r *http.Request) { _, _ = m.Load(httptest.NewRecorder(), r) },
+		func(r *http.Request) {
+			_, _ = m.Change(httptest.NewRecorder(), r, session.Change{Ops: []session.Op{addOp("bag", "a", 1)}, Start: true})
+		},
+	} {
+		r := request(&bad)
+		send(r.WithContext(context.WithValue(r.Context(), ctxKey{}, i)))
+	}
+	if fmt.Sprint(tampered) != "[0 1]" {
+		t.Errorf("TamperedCookie heard %v, want once per bad request, with its context: [0 1]", tampered)
 	}
 	for _, line := range []string{
 		"msg=\"session created\" session=" + s.PublicID() + " authenticated=true remember=false",

@@ -22,6 +22,7 @@ type Manager struct {
 	now      func() time.Time
 	logger   func(context.Context) *slog.Logger
 	tag      func(context.Context, string)
+	tampered func(context.Context)
 }
 
 // Options configures a Manager.
@@ -37,6 +38,11 @@ type Options struct {
 	// SetSessionID hands the public ID of the request's session to its log
 	// line (the app passes web.SetSessionID); nothing when nil.
 	SetSessionID func(ctx context.Context, publicID string)
+	// TamperedCookie hears of each request whose session cookie does not
+	// verify: edited, forged, guessed, or signed with a key no longer
+	// configured (the app counts it: metrics.TamperedSessionCookies);
+	// nothing when nil.
+	TamperedCookie func(ctx context.Context)
 }
 
 // NewManager returns a Manager.
@@ -48,7 +54,7 @@ func NewManager(o Options) (*Manager, error) {
 	if o.Store == nil {
 		return nil, errors.New("session: no store")
 	}
-	m := &Manager{store: o.Store, codec: codec, timeouts: o.Timeouts, secure: o.Secure, now: o.Now, logger: o.Logger, tag: o.SetSessionID}
+	m := &Manager{store: o.Store, codec: codec, timeouts: o.Timeouts, secure: o.Secure, now: o.Now, logger: o.Logger, tag: o.SetSessionID, tampered: o.TamperedCookie}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -345,6 +351,9 @@ func (m *Manager) verifiedCookie(w http.ResponseWriter, r *http.Request) (key st
 	id, current, err = m.codec.Decode(c.Value)
 	if err != nil {
 		m.log(r.Context()).Warn("tampered or foreign session cookie seen", "bytes", len(c.Value))
+		if m.tampered != nil {
+			m.tampered(r.Context())
+		}
 		m.expireCookie(w)
 		return "", nil, false, false
 	}

@@ -15,8 +15,12 @@
 // write is valid and watched, every metric an alarm or the dashboard reads
 // exists, every function, the API and every table have their alarms and
 // dashboard graphs; every function deploys gradually and rolls back on its
-// alarms; account-global names carry the region. Each rule is a
+// alarms; account-global names carry the region; each function's role
+// allows exactly the DynamoDB actions, attributes (dynamodb:Attributes) and
+// Select/ReturnValues values of the store uses it declares (app.StoreUses),
+// read from the requests the store really sends to the emulator. Each rule is a
 // function returning what is wrong, tested against the template and against
 // copies broken on purpose, so a rule that stops catching its breakage
-// fails too. It has no code of its own.
+// fails too. It has no code of its own; its tests start the DynamoDB
+// emulator (moto) for the requests.
 package templatetest

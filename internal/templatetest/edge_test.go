@@ -124,10 +124,9 @@ func TestRoutesAreThrottledAndPasswordRoutesMore(t *testing.T) {
 		{"a route that does not exist", func(r map[string]any) {
 			set(r, map[string]any{"ThrottlingRateLimit": 1, "ThrottlingBurstLimit": 1}, api("RouteSettings", "POST /api/nothing")...)
 		}, "no route of the template"},
-		{"a new password route", func(r map[string]any) {
-			set(r, map[string]any{"Type": "HttpApi", "Properties": map[string]any{"ApiId": map[string]any{"Ref": "HttpApi"}, "Method": "PUT", "Path": "/api/password"}},
-				res("AuthFunction", "Events", "ChangePassword")...)
-		}, "PUT /api/password checks a password"},
+		{"password change unlimited", func(r map[string]any) { del(r, api("RouteSettings", "PUT /api/password")...) }, "PUT /api/password checks a password"},
+		{"account deletion unlimited", func(r map[string]any) { del(r, api("RouteSettings", "DELETE /api/account")...) }, "DELETE /api/account checks a password"},
+		{"re-authentication unlimited", func(r map[string]any) { del(r, api("RouteSettings", "POST /api/reauthenticate")...) }, "POST /api/reauthenticate checks a password"},
 	})
 }
 

@@ -16,7 +16,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -28,6 +30,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/loopback"
 	"github.com/sessionlab/sessionlab/internal/memstore"
 	"github.com/sessionlab/sessionlab/internal/metrics"
+	"github.com/sessionlab/sessionlab/internal/password"
 	"github.com/sessionlab/sessionlab/internal/samtemplate"
 	"github.com/sessionlab/sessionlab/internal/web"
 )
@@ -95,11 +98,13 @@ type emfCapture struct {
 // apigw.Handler, JSON logs) with METRICS_NAMESPACE and ORIGIN_SECRET set and
 // a DynamoDB endpoint nobody listens on, and sends what makes the code
 // count: to every function, a request that skipped CloudFront (refused);
-// with CloudFront's header, a request that needs the store (503). A replay
-// needs a store that answers: each function with a route of replayRoutes is
-// built again on an in-memory store and sent that change twice with one
-// Idempotency-Key. Phase 2 of issue 15 adds a request here for every new
-// emission point (emitted tells which).
+// with CloudFront's header, a request with a badly signed session cookie
+// (counted, answered without a session), and one that needs the store
+// (503). A replay needs a store that answers: each function with a route
+// of replayRoutes is built again on an in-memory store and sent that change
+// twice with one Idempotency-Key; the account routes' emission points run
+// on a store that answers too (captureAccountMetrics). Every new emission
+// point needs a request here (emitted tells which).
 func captureEMF(t *testing.T) emfCapture {
 	t.Helper()
 	var buf bytes.Buffer
@@ -126,7 +131,7 @@ func captureEMF(t *testing.T) emfCapture {
 		"DYNAMODB_ENDPOINT": fmt.Sprintf("http://127.0.0.1:%d", port),
 	}
 	viaCloudFront := map[string]string{strings.ToLower(web.OriginHeader): overrides["ORIGIN_SECRET"]}
-	storeRequested, replayed := false, 0
+	storeRequested, tampered, replayed := false, false, 0
 	for _, fn := range tpl.Functions {
 		env := maps.Clone(fn.Env)
 		for k, v := range overrides {
@@ -144,6 +149,14 @@ func captureEMF(t *testing.T) emfCapture {
 		if status := call(t, handler, route.Method, fill(route.Path), nil, ""); status != http.StatusForbidden {
 			t.Fatalf("%s %s without CloudFront's header: %d, want 403", fn.Name, route.Key(), status)
 		}
+		if slices.ContainsFunc(fn.Routes, func(r samtemplate.Route) bool { return r.Key() == "GET /api/cart" }) {
+			tampered = true
+			bad := map[string]string{"cookie": "__Host-session=" + strings.Repeat("A", 60)}
+			maps.Copy(bad, viaCloudFront)
+			if status := call(t, handler, "GET", "/api/cart", bad, ""); status != http.StatusOK {
+				t.Fatalf("GET /api/cart with a badly signed session cookie: %d, want 200 (no session)", status)
+			}
+		}
 		if slices.ContainsFunc(fn.Routes, func(r samtemplate.Route) bool { return r.Key() == "POST /api/cart/items" }) {
 			storeRequested = true
 			if status := call(t, handler, "POST", "/api/cart/items", viaCloudFront, `{"sku":"tea-sencha","quantity":1}`); status != http.StatusServiceUnavailable {
@@ -157,12 +170,13 @@ func captureEMF(t *testing.T) emfCapture {
 			}
 		}
 	}
-	if !storeRequested {
-		t.Fatal("no function serves POST /api/cart/items: pick another route that writes the store")
+	if !storeRequested || !tampered {
+		t.Fatal("no function serves POST /api/cart/items or GET /api/cart: pick other routes that write the store and read a session cookie")
 	}
 	if replayed != len(replayRoutes) {
 		t.Fatalf("%d of the %d routes of replayRoutes are in the template", replayed, len(replayRoutes))
 	}
+	captureAccountMetrics(t, tpl, overrides, viaCloudFront)
 	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		if strings.Contains(l, `"_aws"`) {
 			got.lines = append(got.lines, l)
@@ -197,6 +211,69 @@ func replay(t *testing.T, name string, getenv func(string) string, route samtemp
 	if first.StatusCode != http.StatusOK || second.StatusCode != http.StatusOK || second.Headers[web.ReplayedHeader] != "true" {
 		t.Fatalf("%s twice with one key: %d then %d (Idempotent-Replayed %q), want 200 and a replayed 200",
 			route.Key(), first.StatusCode, second.StatusCode, second.Headers[web.ReplayedHeader])
+	}
+}
+
+// captureAccountMetrics runs the AuthFunction once more as Lambda does
+// (its declared environment, apigw.Handler), on an in-memory store that
+// answers and with a clock it moves, and sends what its password routes
+// count: a registration (Logins), five wrong passwords
+// (FailedPasswordChecks), one more attempt (ThrottledPasswordChecks), and,
+// once the session is no longer fresh, an attempt to end sessions
+// (ReauthenticationRequired).
+func captureAccountMetrics(t *testing.T, tpl *samtemplate.Template, overrides, viaCloudFront map[string]string) {
+	t.Helper()
+	fn, ok := tpl.Function("AuthFunction")
+	if !ok {
+		t.Fatal("no AuthFunction")
+	}
+	env := maps.Clone(fn.Env)
+	for k, v := range overrides {
+		if _, declared := env[k]; declared {
+			env[k] = v
+		}
+	}
+	mem := memstore.New()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h, err := allfunctions.Build(context.Background(), fn.Name, func(k string) string { return env[k] },
+		app.Options{Stores: app.Stores{Sessions: mem, Users: mem, Throttle: mem}, Now: clock,
+			Password: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	if err != nil {
+		t.Fatalf("build %s on memstore: %v", fn.Name, err)
+	}
+	handler := apigw.Handler(h)
+	creds := func(pw string) string { return `{"username":"metrics-user","password":"` + pw + `"}` }
+	resp := send(t, handler, "POST", "/api/register", viaCloudFront, creds("a long right password"), nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("register: %d %s", resp.StatusCode, resp.Body)
+	}
+	var cookies []string
+	for _, c := range resp.Cookies {
+		cookies = append(cookies, strings.SplitN(c, ";", 2)[0])
+	}
+	steps := []struct {
+		method, path, body string
+		status             int
+	}{
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a wrong password"), http.StatusUnauthorized},
+		{"POST", "/api/login", creds("a long right password"), http.StatusTooManyRequests},
+	}
+	for _, st := range steps {
+		if r := send(t, handler, st.method, st.path, viaCloudFront, st.body, nil); r.StatusCode != st.status {
+			t.Fatalf("%s %s: %d %s, want %d", st.method, st.path, r.StatusCode, r.Body, st.status)
+		}
+	}
+	mu.Lock()
+	now = now.Add(6 * time.Minute) // past SESSION_REAUTH_WINDOW (5m), within the idle timeout
+	mu.Unlock()
+	if r := send(t, handler, "DELETE", "/api/sessions", viaCloudFront, "", cookies); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("DELETE /api/sessions past freshUntil: %d %s, want 403", r.StatusCode, r.Body)
 	}
 }
 
@@ -334,8 +411,10 @@ func TestEveryMetricLineIsEMFAndWatched(t *testing.T) {
 			set(r, map[string]any{"Fn::Sub": strings.ReplaceAll(widgets(r), `"StoreUnavailable"`, `"StoreDown"`)}, res("Dashboard", "DashboardBody")...)
 		}, "metric StoreUnavailable (internal/metrics) is on no alarm or the dashboard"},
 		{"counted twice", func(r map[string]any) {
-			f := at(r, res("TamperedSessionCookieFilter", "MetricTransformations")...).([]any)[0].(map[string]any)
-			f["MetricName"] = "StoreUnavailable"
+			r["Resources"].(map[string]any)["StoreUnavailableFilter"] = map[string]any{"Type": "AWS::Logs::MetricFilter", "Properties": map[string]any{
+				"LogGroupName": map[string]any{"Ref": "FunctionLogs"}, "FilterPattern": `{ $.msg = "store unavailable" }`,
+				"MetricTransformations": []any{map[string]any{"MetricNamespace": map[string]any{"Fn::Sub": customNamespace}, "MetricName": "StoreUnavailable", "MetricValue": "1"}},
+			}}
 		}, "it would count twice"},
 	})
 	// The rule also judges the lines: a line that is not EMF, a metric in
@@ -348,9 +427,9 @@ func TestEveryMetricLineIsEMFAndWatched(t *testing.T) {
 	if p := metricsRule(other, nil)(tp); !slices.ContainsFunc(p, func(s string) bool { return strings.Contains(s, "not one of metrics.All in METRICS_NAMESPACE") }) {
 		t.Errorf("a line in another namespace passed: %q", p)
 	}
-	missed := map[metrics.Name][]string{metrics.Logins: {"somewhere.go:1"}}
+	missed := map[metrics.Name][]string{"NeverSent": {"somewhere.go:1"}} // the capture makes every real one
 	if p := metricsRule(c, missed)(tp); !slices.ContainsFunc(p, func(s string) bool {
-		return strings.Contains(s, "counts Logins (somewhere.go:1) but captureEMF never made it")
+		return strings.Contains(s, "counts NeverSent (somewhere.go:1) but captureEMF never made it")
 	}) {
 		t.Errorf("an emission point the capture missed passed: %q", p)
 	}

@@ -27,6 +27,18 @@ type Store interface {
 	// GetUser returns the account of username; found is false when there is
 	// none. Reads are strongly consistent.
 	GetUser(ctx context.Context, username string) (u User, found bool, err error)
+	// ChangePasswordHash sets the password hash of username's account to
+	// newHash, but only while it is still oldHash (the hash the caller
+	// verified a password against): one conditional write. changed is
+	// false, and nothing is written, when the account is gone or its hash
+	// is no longer oldHash (a concurrent change won).
+	ChangePasswordHash(ctx context.Context, username, oldHash, newHash string) (changed bool, err error)
+	// DeleteUser deletes username's account, but only while its password
+	// hash is still hash: one conditional write. deleted is false, and
+	// nothing is written, when the account is gone or its hash changed.
+	// The username's password-attempt counter is not touched (it expires
+	// by itself), and the username may be registered again.
+	DeleteUser(ctx context.Context, username, hash string) (deleted bool, err error)
 }
 
 // Limit is how many password attempts one username may make in a window.

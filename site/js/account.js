@@ -1,11 +1,19 @@
-// account.js: register, log in and out, the current session's deadlines
-// and the list of the user's sessions (account.html).
+// account.js: register, log in and out, the current session's deadlines,
+// the list of the user's sessions, changing the password and deleting the
+// account (account.html). Ending sessions needs a recent password check:
+// when the API answers 403 reauthentication_required, a modal dialog asks
+// for the password, re-authenticates and sends the request again.
 import { api } from "./api.js";
 import { applyPreferences } from "./theme.js";
 import { byId, el, showOK, showError, clearFeedback, busy, formatTime, formatDuration, formatWait } from "./ui.js";
 
 const whoamiFeedback = byId("whoami-feedback");
 const sessionsFeedback = byId("sessions-feedback");
+const passwordFeedback = byId("password-feedback");
+const deleteFeedback = byId("delete-feedback");
+
+/** The public id of this browser's session, or null. */
+let currentId = null;
 
 /** Deadlines of the current session, as epoch milliseconds, or null. */
 let deadlines = null;
@@ -32,6 +40,8 @@ function plainWords(res) {
       return "You are not logged in any more: your session ended or was revoked. Log in again.";
     case "session_not_found":
       return "That session has already ended.";
+    case "reauthentication_required":
+      return "Ending sessions needs your password again: your last password check is too long ago.";
     case "store_unavailable":
       return `The session store did not answer. Nothing is half-written, but your last action may or may not have taken effect; try again in ${wait}.`;
     case "cross_origin_request":
@@ -98,16 +108,29 @@ function showWho(body) {
     status.textContent = "Not logged in, and you have no session: the server keeps nothing about you.";
   }
   document.body.dataset.authenticated = String(authenticated);
+  currentId = session ? session.id : null;
   showDeadlines(session);
+  showFreshness(authenticated ? session : null);
   byId("logout").hidden = !authenticated;
   byId("auth").hidden = authenticated;
   byId("sessions-section").hidden = !authenticated;
+  byId("account-settings").hidden = !authenticated;
   if (authenticated) {
     loadSessions();
   } else {
     byId("sessions-list").replaceChildren();
-    clearFeedback(sessionsFeedback);
+    for (const region of [sessionsFeedback, passwordFeedback, deleteFeedback]) clearFeedback(region);
   }
+}
+
+/** Says until when ending sessions works without the password. */
+function showFreshness(session) {
+  const until = session ? session.freshUntil : null;
+  byId("fresh-hint").hidden = !until;
+  if (!until) return;
+  const t = byId("fresh-until");
+  t.dateTime = until;
+  t.textContent = formatTime(until);
 }
 
 /** Asks GET /api/session; returns true when it answered. */
@@ -251,8 +274,117 @@ async function loadSessions() {
   return true;
 }
 
+// ---------- re-authentication ----------
+
+const dialog = byId("reauth-dialog");
+const reauthFeedback = byId("reauth-feedback");
+/** Settles the open dialog's promise: true once re-authenticated. */
+let settleDialog = null;
+/** Where focus was when the dialog opened; it goes back there. */
+let dialogOpener = null;
+
+/**
+ * Asks for the password in the modal dialog and re-authenticates. Resolves
+ * true once the session is fresh again, false when the user cancels
+ * (Cancel or Escape).
+ */
+function askPassword() {
+  dialogOpener = document.activeElement;
+  byId("reauth-password").value = "";
+  clearFeedback(reauthFeedback);
+  dialog.showModal();
+  byId("reauth-password").focus();
+  return new Promise((resolve) => { settleDialog = resolve; });
+}
+
+/** Closes the dialog, gives focus back to where it was, and settles. */
+function closeDialog(reauthenticated) {
+  if (dialog.open) dialog.close();
+  if (dialogOpener && dialogOpener.isConnected) dialogOpener.focus();
+  const settle = settleDialog;
+  settleDialog = null;
+  dialogOpener = null;
+  if (settle) settle(reauthenticated);
+}
+
+/** Keeps Tab and Shift+Tab inside the dialog. */
+function trapFocus(e) {
+  if (e.key !== "Tab") return;
+  const focusable = [...dialog.querySelectorAll("input, button")].filter((n) => !n.disabled);
+  const first = focusable[0];
+  const last = focusable[focusable.length - 1];
+  if (e.shiftKey && document.activeElement === first) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
+async function reauthenticate() {
+  const field = byId("reauth-password");
+  if (field.value === "") {
+    showError(reauthFeedback, { status: 0, error: { code: "missing_field", message: "Type your password." } });
+    field.focus();
+    return;
+  }
+  const res = await api("POST", "/api/reauthenticate", { password: field.value });
+  if (res.error) {
+    fail(reauthFeedback, res);
+    if (res.error.code === "not_authenticated") {
+      closeDialog(false);
+      await loadWho();
+      return;
+    }
+    field.select();
+    return;
+  }
+  field.value = "";
+  currentId = res.body.session.id;
+  showDeadlines(res.body.session);
+  showFreshness(res.body.session);
+  closeDialog(true);
+}
+
+/**
+ * Sends a request that ends sessions (send is called again for the retry,
+ * so it can pick up the session's new id). When the API asks for a fresh
+ * authentication, the dialog asks for the password and, once it is right,
+ * the request goes once more. Answers the last response, or null when the
+ * user cancelled.
+ */
+async function endSessions(send) {
+  const res = await send();
+  if (!res.error || res.error.code !== "reauthentication_required") return res;
+  if (!(await askPassword())) return null;
+  return send();
+}
+
+function cancelled() {
+  showOK(sessionsFeedback, "Nothing was ended: ending sessions needs your password.", "info");
+}
+
+dialog.addEventListener("keydown", trapFocus);
+dialog.addEventListener("cancel", (e) => {
+  e.preventDefault(); // Escape: close our way, so focus goes back
+  closeDialog(false);
+});
+byId("reauth-cancel").addEventListener("click", () => closeDialog(false));
+byId("reauth-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  busy(byId("reauth-submit"), reauthenticate);
+});
+
+// ---------- ending sessions ----------
+
 async function revokeSession(s) {
-  const res = await api("DELETE", `/api/sessions/${encodeURIComponent(s.id)}`);
+  // The own session gets a new id when the dialog re-authenticates it.
+  const res = await endSessions(() => api("DELETE", `/api/sessions/${encodeURIComponent(s.current ? currentId : s.id)}`));
+  if (res === null) {
+    cancelled();
+    return;
+  }
   if (res.error) {
     fail(sessionsFeedback, res);
     loadSessions();
@@ -270,7 +402,11 @@ async function revokeSession(s) {
 }
 
 async function revokeOthers() {
-  const res = await api("DELETE", "/api/sessions");
+  const res = await endSessions(() => api("DELETE", "/api/sessions"));
+  if (res === null) {
+    cancelled();
+    return;
+  }
   if (res.error) {
     fail(sessionsFeedback, res);
     return;
@@ -278,6 +414,70 @@ async function revokeOthers() {
   await loadSessions();
   showOK(sessionsFeedback, "Every other session is ended. Only this device stays logged in.");
   byId("sessions-title").focus();
+}
+
+// ---------- password change and account deletion ----------
+
+/** The first empty field of ids, focused with a message; or null. */
+function emptyField(region, fields) {
+  for (const [id, what] of fields) {
+    if (byId(id).value === "") {
+      showError(region, { status: 0, error: { code: "missing_field", message: `Type ${what}.` } });
+      byId(id).focus();
+      return id;
+    }
+  }
+  return null;
+}
+
+/** A count of sessions in words. */
+function sessionsInWords(n) {
+  return n === 1 ? "1 other session was" : `${n} other sessions were`;
+}
+
+async function changePassword() {
+  const fields = [["password-current", "your current password"], ["password-new", "a new password"]];
+  if (emptyField(passwordFeedback, fields)) return;
+  const res = await api("PUT", "/api/password", {
+    currentPassword: byId("password-current").value,
+    newPassword: byId("password-new").value,
+  });
+  if (res.error) {
+    const weak = res.error.code === "weak_password"
+      ? "That new password cannot be used: 8 to 128 characters, not your username, and not your current password." : undefined;
+    showError(passwordFeedback, res, weak || plainWords(res));
+    if (res.error.code === "not_authenticated") await loadWho();
+    else byId(weak ? "password-new" : "password-current").focus();
+    return;
+  }
+  for (const [id] of fields) byId(id).value = "";
+  await loadWho();
+  const n = res.body.endedSessions;
+  const ended = n === 0 ? "You had no other session to end." : `${sessionsInWords(n)} ended, so whoever used them is logged out.`;
+  showOK(passwordFeedback, `Your password is changed: the old one no longer works. ${ended} This browser stays logged in, under a new session ID.`);
+  byId("password-title").focus();
+}
+
+async function deleteAccount() {
+  if (emptyField(deleteFeedback, [["delete-password", "your password"]])) return;
+  const confirm = byId("delete-confirm");
+  if (!confirm.checked) {
+    showError(deleteFeedback, { status: 0, error: { code: "not_confirmed", message: "Tick the box to confirm that you want the account gone." } });
+    confirm.focus();
+    return;
+  }
+  const res = await api("DELETE", "/api/account", { password: byId("delete-password").value });
+  if (res.error) {
+    fail(deleteFeedback, res);
+    if (res.error.code === "not_authenticated") await loadWho();
+    else byId("delete-password").focus();
+    return;
+  }
+  byId("delete-password").value = "";
+  confirm.checked = false;
+  await loadWho();
+  showOK(whoamiFeedback, "Your account is deleted and every one of its sessions is ended, this one too. The username is free to register again.");
+  focusWho();
 }
 
 // ---------- wire up ----------
@@ -302,5 +502,13 @@ byId("sessions-refresh").addEventListener("click", (e) => {
   });
 });
 byId("revoke-others").addEventListener("click", (e) => busy(e.currentTarget, revokeOthers));
+byId("password-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  busy(byId("password-submit"), changePassword);
+});
+byId("delete-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  busy(byId("delete-submit"), deleteAccount);
+});
 
 loadWho();

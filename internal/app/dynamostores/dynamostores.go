@@ -34,10 +34,15 @@ func Open(ctx context.Context, getenv config.Getenv, withUsers bool) (app.Stores
 	return stores, nil
 }
 
-// With is build with the stores Open opens: what the main of a function
-// with a database hands to lambdafn.Main.
-func With(build func(context.Context, config.Getenv, app.Options) (http.Handler, error)) func(context.Context, config.Getenv) (http.Handler, error) {
+// With is the function called name built with the stores Open opens,
+// allowing only the uses it declares (app.Options.ForFunction): what the
+// main of a function with a database hands to lambdafn.Main.
+func With(name string, build func(context.Context, config.Getenv, app.Options) (http.Handler, error)) func(context.Context, config.Getenv) (http.Handler, error) {
 	return func(ctx context.Context, getenv config.Getenv) (http.Handler, error) {
-		return build(ctx, getenv, app.Options{OpenStores: Open})
+		o, err := app.Options{OpenStores: Open}.ForFunction(name)
+		if err != nil {
+			return nil, err
+		}
+		return build(ctx, getenv, o)
 	}
 }

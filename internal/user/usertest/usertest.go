@@ -5,6 +5,7 @@ package usertest
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +30,9 @@ func Run(t *testing.T, newStores NewStores) {
 	t.Run("ThrottleBesideAccount", func(t *testing.T) { t.Parallel(); testBesideAccount(t, newStores) })
 	t.Run("ConcurrentAttempts", func(t *testing.T) { t.Parallel(); testConcurrentAttempts(t, newStores) })
 	t.Run("ConcurrentCreates", func(t *testing.T) { t.Parallel(); testConcurrentCreates(t, newStores) })
+	t.Run("ChangePasswordHash", func(t *testing.T) { t.Parallel(); testChangePasswordHash(t, newStores) })
+	t.Run("DeleteUser", func(t *testing.T) { t.Parallel(); testDeleteUser(t, newStores) })
+	t.Run("ConcurrentChanges", func(t *testing.T) { t.Parallel(); testConcurrentChanges(t, newStores) })
 }
 
 func start() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
@@ -236,5 +240,178 @@ func testConcurrentCreates(t *testing.T, newStores NewStores) {
 	}
 	if ok != 1 || taken != 9 {
 		t.Errorf("%d creates succeeded and %d got ErrTaken, want 1 and 9", ok, taken)
+	}
+}
+
+// otherHash is a second well-formed hash for the change tests.
+const otherHash = "$argon2id$v=19$m=65536,t=3,p=2$b3RoZXJzYWx0$b3RoZXJoYXNo"
+
+// testChangePasswordHash checks the compare-and-swap of a password hash:
+// only from the hash it holds, only on an account, never touching its
+// other fields or the username's counter.
+func testChangePasswordHash(t *testing.T, newStores NewStores) {
+	s, th := newStores(t)
+	ctx, u, now := t.Context(), newUser("kate"), start()
+	limit := user.Limit{Max: 3, Window: window}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.CountAttempt(ctx, u.Username, now, limit); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		what             string
+		username         string
+		oldHash, newHash string
+		changed          bool
+		want             string // the account's hash after the step
+	}{
+		{"from a hash it does not hold", u.Username, otherHash, "$argon2id$x", false, u.PasswordHash},
+		{"from the hash it holds", u.Username, u.PasswordHash, otherHash, true, otherHash},
+		{"again from the hash it held before", u.Username, u.PasswordHash, "$argon2id$y", false, otherHash},
+		{"to the hash it holds", u.Username, otherHash, otherHash, true, otherHash},
+		{"an account that does not exist", newUsername("nobody"), u.PasswordHash, otherHash, false, otherHash},
+	}
+	for _, st := range steps {
+		changed, err := s.ChangePasswordHash(ctx, st.username, st.oldHash, st.newHash)
+		if err != nil || changed != st.changed {
+			t.Errorf("%s: changed %v, err %v; want %v", st.what, changed, err, st.changed)
+		}
+		got, found, err := s.GetUser(ctx, u.Username)
+		want := u
+		want.PasswordHash = st.want
+		if err != nil || !found || !sameUser(got, want) {
+			t.Errorf("%s: the account is %+v (found %v, err %v); want %+v", st.what, got, found, err, want)
+		}
+	}
+	if _, found, _ := s.GetUser(ctx, steps[4].username); found {
+		t.Error("a change of a missing account created one")
+	}
+	if a, err := th.CountAttempt(ctx, u.Username, now, limit); err != nil || a.Count != 2 {
+		t.Errorf("the username's counter after the changes: %+v, %v; want its second attempt", a, err)
+	}
+	for _, bad := range [][3]string{{"", u.PasswordHash, otherHash}, {u.Username, "", otherHash}, {u.Username, otherHash, ""}} {
+		if changed, err := s.ChangePasswordHash(ctx, bad[0], bad[1], bad[2]); err == nil || changed {
+			t.Errorf("ChangePasswordHash(%q, %q, %q) = %v, %v; want an error", bad[0], bad[1], bad[2], changed, err)
+		}
+	}
+	if got, _, _ := s.GetUser(ctx, u.Username); got.PasswordHash != otherHash {
+		t.Errorf("a refused change wrote %q", got.PasswordHash)
+	}
+}
+
+// testDeleteUser checks that an account is deleted only with the hash it
+// holds, that its username may be registered again, and that the
+// username's counter lives on.
+func testDeleteUser(t *testing.T, newStores NewStores) {
+	s, th := newStores(t)
+	ctx, u, now := t.Context(), newUser("liam"), start()
+	limit := user.Limit{Max: 3, Window: window}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.CountAttempt(ctx, u.Username, now, limit); err != nil {
+		t.Fatal(err)
+	}
+	if deleted, err := s.DeleteUser(ctx, u.Username, otherHash); err != nil || deleted {
+		t.Errorf("delete with another hash: deleted %v, err %v; want false", deleted, err)
+	}
+	if _, found, _ := s.GetUser(ctx, u.Username); !found {
+		t.Fatal("a refused delete deleted the account")
+	}
+	if deleted, err := s.DeleteUser(ctx, u.Username, u.PasswordHash); err != nil || !deleted {
+		t.Fatalf("delete with its hash: deleted %v, err %v; want true", deleted, err)
+	}
+	if _, found, err := s.GetUser(ctx, u.Username); found || err != nil {
+		t.Errorf("after the delete: found %v, err %v", found, err)
+	}
+	if deleted, err := s.DeleteUser(ctx, u.Username, u.PasswordHash); err != nil || deleted {
+		t.Errorf("a second delete: deleted %v, err %v; want false", deleted, err)
+	}
+	if a, err := th.CountAttempt(ctx, u.Username, now, limit); err != nil || a.Count != 2 {
+		t.Errorf("the username's counter after the delete: %+v, %v; want its second attempt", a, err)
+	}
+	again := u
+	again.PasswordHash = otherHash
+	if err := s.CreateUser(ctx, again); err != nil {
+		t.Fatalf("registering the username again: %v", err)
+	}
+	if got, found, _ := s.GetUser(ctx, u.Username); !found || !sameUser(got, again) {
+		t.Errorf("the new account is %+v (found %v), want %+v", got, found, again)
+	}
+	counted := newUsername("mia")
+	if _, err := th.CountAttempt(ctx, counted, now, limit); err != nil {
+		t.Fatal(err)
+	}
+	if deleted, err := s.DeleteUser(ctx, counted, u.PasswordHash); err != nil || deleted {
+		t.Errorf("delete of a username with only a counter: deleted %v, err %v; want false", deleted, err)
+	}
+	if a, _ := th.CountAttempt(ctx, counted, now, limit); a.Count != 2 {
+		t.Errorf("the counter after a delete of its username: %+v, want its second attempt", a)
+	}
+	for _, bad := range [][2]string{{"", u.PasswordHash}, {u.Username, ""}} {
+		if deleted, err := s.DeleteUser(ctx, bad[0], bad[1]); err == nil || deleted {
+			t.Errorf("DeleteUser(%q, %q) = %v, %v; want an error", bad[0], bad[1], deleted, err)
+		}
+	}
+	if _, found, _ := s.GetUser(ctx, u.Username); !found {
+		t.Error("a refused delete deleted the account")
+	}
+}
+
+// testConcurrentChanges checks that of many changes from the same hash at
+// once exactly one wins, and the account holds its hash; and that of many
+// deletes at once exactly one deletes.
+func testConcurrentChanges(t *testing.T, newStores NewStores) {
+	s, _ := newStores(t)
+	ctx, u := t.Context(), newUser("noah")
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	changed := make([]bool, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			changed[i], errs[i] = s.ChangePasswordHash(ctx, u.Username, u.PasswordHash, fmt.Sprintf("$argon2id$new-%d", i))
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("change %d: %v", i, errs[i])
+		}
+		if changed[i] {
+			if winner >= 0 {
+				t.Fatalf("changes %d and %d both won", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no change won")
+	}
+	got, _, _ := s.GetUser(ctx, u.Username)
+	if want := fmt.Sprintf("$argon2id$new-%d", winner); got.PasswordHash != want {
+		t.Errorf("the account holds %q, want the winner's %q", got.PasswordHash, want)
+	}
+	deleted := make([]bool, n)
+	for i := range n {
+		wg.Go(func() { deleted[i], errs[i] = s.DeleteUser(ctx, u.Username, got.PasswordHash) })
+	}
+	wg.Wait()
+	count := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("delete %d: %v", i, errs[i])
+		}
+		if deleted[i] {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("%d of %d concurrent deletes deleted, want 1", count, n)
 	}
 }
