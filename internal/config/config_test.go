@@ -27,7 +27,8 @@ func TestKeys(t *testing.T) {
 	}{
 		{"missing", "", 0, "missing"},
 		{"blank", "   ", 0, "missing"},
-		{"not hex", strings.Repeat("zz", 32), 0, "not hex"},
+		{"not hex", strings.Repeat("zz", 32), 0, "key 1 is not hex"},
+		{"second key not hex", key1 + "," + strings.Repeat("zz", 32), 0, "key 2 is not hex"},
 		{"odd length", key1 + "a", 0, "not hex"},
 		{"too short", strings.Repeat("ab", 31), 0, "31 bytes"},
 		{"one key", key1, 1, ""},
@@ -74,8 +75,47 @@ func TestLoadTimeouts(t *testing.T) {
 			}
 		}
 	}
-	if _, err := LoadTimeouts(env(map[string]string{"SESSION_REMEMBER_TIMEOUT": "9700h"})); err == nil {
-		t.Error("remember timeout past 400 days accepted")
+	// A cookie may live 400 days (RFC 6265bis), so a remembered session may
+	// too, and not a nanosecond longer.
+	for _, tt := range []struct {
+		remember string
+		ok       bool
+	}{{"9600h", true}, {"9600h0m0.000000001s", false}, {"9700h", false}} {
+		got, err := LoadTimeouts(env(map[string]string{"SESSION_REMEMBER_TIMEOUT": tt.remember}))
+		if tt.ok && (err != nil || got.Remember != 400*24*time.Hour) {
+			t.Errorf("SESSION_REMEMBER_TIMEOUT=%s: %+v, %v; want 400 days", tt.remember, got, err)
+		}
+		if !tt.ok && (err == nil || !strings.Contains(err.Error(), "400 days")) {
+			t.Errorf("SESSION_REMEMBER_TIMEOUT=%s: err = %v, want the 400-day limit", tt.remember, err)
+		}
+	}
+}
+
+func TestLoadDynamo(t *testing.T) {
+	full := map[string]string{"SESSIONS_TABLE": " sessions ", "USERS_TABLE": "users\n", "DYNAMODB_ENDPOINT": " http://127.0.0.1:8000 "}
+	got, err := LoadDynamo(env(full), true)
+	if want := (Dynamo{SessionsTable: "sessions", UsersTable: "users", Endpoint: "http://127.0.0.1:8000"}); err != nil || got != want {
+		t.Fatalf("LoadDynamo = %+v, %v; want %+v", got, err, want)
+	}
+	// A function without accounts reads no USERS_TABLE.
+	got, err = LoadDynamo(env(map[string]string{"SESSIONS_TABLE": "sessions"}), false)
+	if want := (Dynamo{SessionsTable: "sessions"}); err != nil || got != want {
+		t.Fatalf("without users = %+v, %v; want %+v", got, err, want)
+	}
+	for _, tt := range []struct {
+		name      string
+		vars      map[string]string
+		withUsers bool
+		wantErr   string
+	}{
+		{"no sessions table", map[string]string{"USERS_TABLE": "users"}, true, "SESSIONS_TABLE"},
+		{"blank sessions table", map[string]string{"SESSIONS_TABLE": "  "}, false, "SESSIONS_TABLE"},
+		{"no users table", map[string]string{"SESSIONS_TABLE": "sessions"}, true, "USERS_TABLE"},
+		{"blank users table", map[string]string{"SESSIONS_TABLE": "sessions", "USERS_TABLE": " "}, true, "USERS_TABLE"},
+	} {
+		if got, err := LoadDynamo(env(tt.vars), tt.withUsers); err == nil || !strings.Contains(err.Error(), tt.wantErr) || got != (Dynamo{}) {
+			t.Errorf("%s: %+v, %v; want an error naming %s", tt.name, got, err, tt.wantErr)
+		}
 	}
 }
 

@@ -24,8 +24,11 @@ func TestPostVisits(t *testing.T) {
 		{"fraction", []string{"visits=1.5"}, 1},
 		{"hex", []string{"visits=0x10"}, 1},
 		{"underscore", []string{"visits=1_000"}, 1},
-		{"largest kept", []string{"visits=" + strconv.Itoa(maxVisits)}, maxVisits + 1},
-		{"absurdly large", []string{"visits=" + strconv.Itoa(maxVisits+1)}, 1},
+		// 2^53-1 is JavaScript's Number.MAX_SAFE_INTEGER: the largest count
+		// the page can show exactly. Written out, not as maxVisits, so that
+		// a change of the constant fails here.
+		{"largest kept", []string{"visits=9007199254740991"}, 9007199254740992},
+		{"absurdly large", []string{"visits=9007199254740992"}, 1},
 		{"past uint64", []string{"visits=99999999999999999999999"}, 1},
 		{"among others", []string{"a=1", "visits=9", "b=2"}, 10},
 	}

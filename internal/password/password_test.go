@@ -1,6 +1,7 @@
 package password
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,39 @@ func TestVerifyMalformed(t *testing.T) {
 func BenchmarkHashDefault(b *testing.B) {
 	for b.Loop() {
 		Hash("correct horse battery staple", Default)
+	}
+}
+
+// TestCostLimits checks the largest costs a stored hash may ask for: 1 GiB
+// of memory and 16 passes are accepted, one more is malformed (a hash from
+// the store must not make a login allocate without bound). It reads the
+// parameters with decode, so the test does not run argon2 at 1 GiB.
+func TestCostLimits(t *testing.T) {
+	for _, tt := range []struct {
+		params string
+		ok     bool
+	}{
+		{"m=1048576,t=1,p=1", true},
+		{"m=1048577,t=1,p=1", false},
+		{"m=64,t=16,p=1", true},
+		{"m=64,t=17,p=1", false},
+		{"m=64,t=0,p=1", false},
+		{"m=64,t=1,p=0", false},
+	} {
+		p, _, _, err := decode("$argon2id$v=19$" + tt.params + "$c2FsdA$a2V5")
+		if tt.ok && (err != nil || fmt.Sprintf("m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads) != tt.params) {
+			t.Errorf("%s: %+v, %v; want it read", tt.params, p, err)
+		}
+		if !tt.ok && err != ErrMalformed {
+			t.Errorf("%s: err = %v, want ErrMalformed", tt.params, err)
+		}
+	}
+}
+
+// TestDefaultParams pins OWASP's first argon2id option: a change of the
+// default cost is a decision, not an accident.
+func TestDefaultParams(t *testing.T) {
+	if want := (Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}); Default != want {
+		t.Errorf("Default = %+v, want %+v", Default, want)
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -177,6 +178,51 @@ func TestStoreUnavailable(t *testing.T) {
 	}
 	if strings.Contains(w.Body.String(), "internals") {
 		t.Fatal("503 body shows internals")
+	}
+}
+
+// TestDecodeJSONWrongTypeMessage: a field of the wrong type is named in the
+// 400's message with the kind of value it needs, at any depth, so a client
+// can fix its request; a body that is no object at all says so.
+func TestDecodeJSONWrongTypeMessage(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		dst  any
+		want string
+	}{
+		{`{"maxAgeDays":"ten"}`, &prefs{}, `The field "maxAgeDays" has the wrong type: it must be a number.`},
+		{`{"theme":3}`, &prefs{}, `The field "theme" has the wrong type: it must be a string.`},
+		{`{"owner":[]}`, &prefs{}, `The field "owner" has the wrong type: it must be an object.`},
+		{`{"owners":{}}`, &prefs{}, `The field "owners" has the wrong type: it must be an array.`},
+		{`{"owner":{"name":true}}`, &prefs{}, `The field "owner.name" has the wrong type: it must be a string.`},
+		{`{"tags":{"a":1}}`, &prefs{}, `The field "tags.a" has the wrong type: it must be a string.`},
+		{`{"on":"yes"}`, &struct {
+			On bool `json:"on"`
+		}{}, `The field "on" has the wrong type: it must be true or false.`},
+		{`{"a":1}`, new([]int), "The body must be one JSON object."},
+	} {
+		r := httptest.NewRequest("PUT", "/api/x", strings.NewReader(tt.body))
+		r.Header.Set("Content-Type", "application/json")
+		var we *Error
+		if err := DecodeJSON(r, tt.dst); !errors.As(err, &we) || we.Code != "invalid_json" || we.Message != tt.want {
+			t.Errorf("%s: %v; want 400 invalid_json %q", tt.body, err, tt.want)
+		}
+	}
+}
+
+// TestUnavailableWrapsItsCause: a handler that wraps Unavailable(err) with
+// context keeps the cause for the log and for errors.Is, and WriteError
+// still answers 503.
+func TestUnavailableWrapsItsCause(t *testing.T) {
+	cause := errors.New("dial tcp 127.0.0.1:8000: connection refused")
+	err := fmt.Errorf("load session: %w", Unavailable(cause))
+	if !errors.Is(err, cause) || !strings.Contains(err.Error(), "store unavailable: "+cause.Error()) {
+		t.Fatalf("err = %v; want it to wrap and name the cause", err)
+	}
+	w := httptest.NewRecorder()
+	WriteError(w, httptest.NewRequest("GET", "/api/x", nil), err)
+	if w.Code != 503 || strings.Contains(w.Body.String(), "refused") {
+		t.Fatalf("WriteError: %d %s; want 503 without the cause", w.Code, w.Body)
 	}
 }
 
