@@ -35,9 +35,10 @@ import (
 
 type options struct {
 	store, url, runner, dynalite, root, out, label string
-	clients, tabs, accounts, maxOps                int
-	tabShare                                       float64
+	clients, tabs, accounts, maxOps, paceMin       int
+	tabShare, unkeyed, double                      float64
 	duration, faultAt, faultDown, timeout, reset   time.Duration
+	retryFor, paceP90                              time.Duration
 	fault                                          bool
 	seed                                           uint64
 }
@@ -68,7 +69,12 @@ func parseFlags() options {
 	flag.DurationVar(&o.faultAt, "fault-at", 0, "when the emulator is killed (default: at 35% of -duration)")
 	flag.DurationVar(&o.faultDown, "fault-down", 3*time.Second, "how long the emulator stays down")
 	flag.DurationVar(&o.reset, "reset-every", 2*time.Second, "how often a tab group's shared line is removed (0: never)")
-	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "bound of one request")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "bound of one attempt of one request (the runner answers within about 8 s per store call)")
+	flag.Float64Var(&o.unkeyed, "unkeyed", 0.2, "share of the cart changes sent without an Idempotency-Key (never retried)")
+	flag.Float64Var(&o.double, "double", 0.03, "share of the keyed changes sent twice at once")
+	flag.DurationVar(&o.retryFor, "retry-for", loadtest.DefaultRetryPolicy.For, "how long a keyed change is retried after its first attempt")
+	flag.DurationVar(&o.paceP90, "pace-p90", 250*time.Millisecond, "keep the 90th percentile of store-backed latencies under this by bounding the requests in flight (0: no pacing)")
+	flag.IntVar(&o.paceMin, "pace-min", 8, "the fewest requests in flight the pacing may leave (tabs of one session must still race)")
 	flag.Uint64Var(&o.seed, "seed", 0, "seed of the clients' choices (0: random, printed)")
 	flag.Parse()
 	if o.label == "" {
@@ -102,9 +108,12 @@ func run() error {
 		BaseURL: o.url, Clients: o.clients, Tabs: o.tabs, AccountClients: o.accounts,
 		TabClients: int(float64(o.clients) * o.tabShare), Duration: o.duration, MaxOps: o.maxOps,
 		RequestTimeout: o.timeout, Seed: o.seed, Progress: os.Stderr, ResetEvery: o.reset,
+		Retry: loadtest.DefaultRetryPolicy, UnkeyedShare: o.unkeyed, DoubleShare: o.double,
+		PaceTarget: o.paceP90, PaceMin: o.paceMin,
 	}
+	cfg.Retry.For = o.retryFor
 	if o.store == "dynamodb" {
-		cfg.AttemptTimeout, cfg.Attempts = dynamoclient.AttemptTimeout, dynamoclient.MaxAttempts
+		cfg.StoreTimeout = dynamoclient.AttemptTimeout
 	}
 	if cfg.TabClients == 1 {
 		cfg.TabClients = 0

@@ -16,9 +16,11 @@
 // The functions share one environment (a fresh SESSION_SECRET, table names,
 // dummy credentials, -dynamodb as DYNAMODB_ENDPOINT). Runs go round robin,
 // the order rotated each run, so load from other work spreads over every
-// function alike. With -inittrace each bootstrap runs once more with
-// GODEBUG=inittrace=1 and the table adds its package init time and the
-// packages that take most of it.
+// function alike. With -inittrace N each bootstrap runs N more times with
+// GODEBUG=inittrace=1 and the table adds the package init time of the
+// median of those runs and the packages that take most of it. The load
+// average before and after is printed under the table: the machine may be
+// shared, and a loaded one spreads the runs.
 package main
 
 import (
@@ -63,7 +65,7 @@ func main() {
 	runs := flag.Int("runs", 8, "cold starts per function")
 	baseline := flag.String("baseline", "minimal", "the target the others are compared with")
 	dynamo := flag.String("dynamodb", "", "DYNAMODB_ENDPOINT for the functions (empty: a port nobody listens on)")
-	inittrace := flag.Bool("inittrace", true, "also run each bootstrap once with GODEBUG=inittrace=1")
+	inittrace := flag.Int("inittrace", 5, "also run each bootstrap this many times with GODEBUG=inittrace=1 (0: not)")
 	flag.BoolVar(&verbose, "v", false, "print what the emulator and each bootstrap wrote")
 	flag.Parse()
 	if err := run(*rie, *runs, *baseline, *dynamo, *inittrace, flag.Args()); err != nil {
@@ -72,7 +74,7 @@ func main() {
 	}
 }
 
-func run(rie string, runs int, baseline, dynamo string, inittrace bool, args []string) error {
+func run(rie string, runs int, baseline, dynamo string, inittrace int, args []string) error {
 	targets, err := parseTargets(args)
 	if err != nil {
 		return err
@@ -81,6 +83,7 @@ func run(rie string, runs int, baseline, dynamo string, inittrace bool, args []s
 	if err != nil {
 		return err
 	}
+	loadBefore := loadAverage()
 	for r := range runs {
 		for i := range targets {
 			t := targets[(i+r)%len(targets)]
@@ -94,16 +97,50 @@ func run(rie string, runs int, baseline, dynamo string, inittrace bool, args []s
 			t.took = append(t.took, d)
 		}
 	}
-	if inittrace {
-		for _, t := range targets {
-			_, out, err := coldStart(rie, t, env, true)
-			if err != nil {
-				return fmt.Errorf("%s with inittrace: %w", t.name, err)
-			}
-			t.initClock, t.initTop = initTrace(out)
+	for _, t := range targets {
+		if err := traceInit(rie, t, env, inittrace); err != nil {
+			return err
 		}
 	}
-	return report(os.Stdout, targets, baseline)
+	if err := report(os.Stdout, targets, baseline); err != nil {
+		return err
+	}
+	fmt.Printf("\nload average (1, 5, 15 min): %s before, %s after\n", loadBefore, loadAverage())
+	return nil
+}
+
+// traceInit runs t n times with GODEBUG=inittrace=1 and keeps the run
+// whose package init sum is the median (one run alone is at the mercy of
+// the scheduler).
+func traceInit(rie string, t *target, env []string, n int) error {
+	type trace struct {
+		sum time.Duration
+		top []string
+	}
+	var traces []trace
+	for range n {
+		_, out, err := coldStart(rie, t, env, true)
+		if err != nil {
+			return fmt.Errorf("%s with inittrace: %w", t.name, err)
+		}
+		sum, top := initTrace(out)
+		traces = append(traces, trace{sum, top})
+	}
+	if len(traces) == 0 {
+		return nil
+	}
+	slices.SortFunc(traces, func(a, b trace) int { return int(a.sum - b.sum) })
+	t.initClock, t.initTop = traces[len(traces)/2].sum, traces[len(traces)/2].top
+	return nil
+}
+
+// loadAverage is /proc/loadavg's three load averages, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 // parseTargets reads name=bootstrap:event arguments.
@@ -278,7 +315,7 @@ func report(w io.Writer, targets []*target, baseline string) error {
 			base = median(t.took)
 		}
 	}
-	fmt.Fprintf(w, "| bootstrap | event | size | median of %d | range | × %s | package init (inittrace) | longest inits (ms) |\n", len(targets[0].took), baseline)
+	fmt.Fprintf(w, "| bootstrap | event | size | median of %d | range | × %s | package init (inittrace, median run) | longest inits (ms) |\n", len(targets[0].took), baseline)
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, t := range targets {
 		size := "?"

@@ -3,10 +3,13 @@
 # Many clients against the local runner over real HTTP on 127.0.0.1, once
 # with STORE=memory and once with STORE=dynamodb on dynalite, which is
 # killed by its PID in the middle of that run and started again on the same
-# port with the same data. Every cart must end exactly as the acknowledged
-# changes say. `cmd/loadtest` starts the runner and dynalite on free ports
-# and stops them by PID; this recipe builds both binaries and stops the
-# load test itself (by PID) if make is interrupted.
+# port with the same data. Clients send changes with an Idempotency-Key and
+# retry them with the same key, as the site does; every cart must end
+# exactly as the acknowledged changes say (nothing lost, nothing applied
+# twice). `cmd/loadtest` starts the runner and dynalite on free ports and
+# stops them by PID; this recipe builds both binaries, prints the machine's
+# load (other engineers share it) and stops the load test itself (by PID)
+# if make is interrupted.
 LOADTEST_CLIENTS ?= 50
 # The CI run: well under 90 s with the builds.
 LOADTEST_SHORT_MEMORY   ?= -duration 8s
@@ -39,6 +42,7 @@ dynalite-installed:
 .PHONY: loadtest-run
 loadtest-run: dynalite-installed
 	@set -uo pipefail; began=$$(date +%s); \
+	echo "load test$(LOADTEST_SUFFIX): $$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) before the build"; \
 	tmp=$$(mktemp -d); pid=; \
 	trap 'if [ -n "$$pid" ]; then kill "$$pid" 2>/dev/null; wait "$$pid" 2>/dev/null; fi; rm -rf "$$tmp"' EXIT; \
 	trap 'exit 130' INT TERM; \

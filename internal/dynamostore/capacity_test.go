@@ -25,6 +25,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/app"
 	"github.com/sessionlab/sessionlab/internal/app/authfn"
 	"github.com/sessionlab/sessionlab/internal/app/cartfn"
+	"github.com/sessionlab/sessionlab/internal/app/visitsfn"
 	"github.com/sessionlab/sessionlab/internal/dynamostore"
 	"github.com/sessionlab/sessionlab/internal/dynamotest"
 	"github.com/sessionlab/sessionlab/internal/password"
@@ -374,12 +375,19 @@ func TestCallsPerRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	visits, err := visitsfn.Build(t.Context(), getenv, o)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/cart") || r.URL.Path == "/api/products" {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/cart") || r.URL.Path == "/api/products":
 			cart.ServeHTTP(w, r)
-			return
+		case r.URL.Path == "/api/session/visits":
+			visits.ServeHTTP(w, r)
+		default:
+			auth.ServeHTTP(w, r)
 		}
-		auth.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
@@ -439,7 +447,10 @@ func TestCallsPerRoute(t *testing.T) {
 	add := `{"sku":"tea-sencha","quantity":1}`
 	step("catalogue", "GET", "/api/products", "", 200, map[string]int{})
 	step("cart without a session", "GET", "/api/cart", "", 200, map[string]int{})
+	step("visits without a session", "GET", "/api/session/visits", "", 200, map[string]int{})
 	step("first add: starts a session", "POST", "/api/cart/items", add, 200, map[string]int{"PutItem": 1})
+	step("a visit counted", "POST", "/api/session/visits", "", 200, map[string]int{"UpdateItem": 1})
+	step("read the count (touch window)", "GET", "/api/session/visits", "", 200, map[string]int{"GetItem": 1})
 	step("add to a line", "POST", "/api/cart/items", add, 200, map[string]int{"UpdateItem": 1}, "Idempotency-Key", "k1")
 	step("replay of that add", "POST", "/api/cart/items", add, 200, map[string]int{"UpdateItem": 1, "explain": 1}, "Idempotency-Key", "k1")
 	step("set a line", "PUT", "/api/cart/items/tea-sencha", `{"quantity":5}`, 200, map[string]int{"UpdateItem": 1})
@@ -487,7 +498,7 @@ func TestCallsPerRoute(t *testing.T) {
 		map[string]int{"UpdateItem": 2, "GetItem": 2, "DeleteItem": 2, "PutItem": 1, "Query": 1, "BatchGetItem": 1, "index": 2})
 	creds = `{"username":"cap-user","password":"another long password"}`
 	step("logout", "POST", "/api/logout", "", 204, map[string]int{"GetItem": 1, "DeleteItem": 1, "index": 1})
-	step("first add after logout", "POST", "/api/cart/items", add, 200, map[string]int{"PutItem": 1})
+	step("first visit: starts a session", "POST", "/api/session/visits", "", 200, map[string]int{"PutItem": 1})
 	step("login from an anonymous session", "POST", "/api/login", creds, 200,
 		map[string]int{"UpdateItem": 1, "GetItem": 3, "DeleteItem": 2, "PutItem": 1, "index": 1})
 	step("delete the account", "DELETE", "/api/account", `{"password":"another long password"}`, 204,
@@ -502,7 +513,7 @@ func TestCallsPerRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"AuthFunction", "CartFunction"} { // the functions with a store
+	for _, name := range []string{"AuthFunction", "CartFunction", "VisitsFunction"} { // the functions with a store
 		fn, _ := tpl.Function(name)
 		for _, r := range fn.Routes {
 			if !covered[r.Key()] {

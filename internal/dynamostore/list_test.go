@@ -101,3 +101,30 @@ func TestListByUserReadsRecords(t *testing.T) {
 		t.Errorf("%d BatchGetItem calls; want the unprocessed keys asked for again", n)
 	}
 }
+
+// TestListByUserGivesUp: when DynamoDB keeps leaving a key unprocessed,
+// ListByUser asks again a bounded number of times (the first try and 8
+// retries) and then fails, instead of looping or returning a list that
+// silently lacks the session; and that it backs off between the tries:
+// 20 ms doubling to at most 640 ms, 2.54 s of waiting in all (a lower
+// bound: sleeps never end early).
+func TestListByUserGivesUp(t *testing.T) {
+	env := dynamotest.New(t)
+	var calls atomic.Int32
+	s := dynamostore.New(dynamodb.New(env.Client.Options(), withUnprocessed(1000, &calls)), env.SessionsTable, env.UsersTable)
+	now := time.Now().Truncate(time.Millisecond)
+	if err := s.Create(t.Context(), record(session.StoreKey([]byte("stuck")), "stuck", now)); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	recs, err := s.ListByUser(t.Context(), "stuck", now)
+	if took := time.Since(began); took < 2540*time.Millisecond {
+		t.Errorf("gave up after %v, want at least 2.54 s of backoff", took)
+	}
+	if err == nil {
+		t.Errorf("ListByUser = %d records and no error; want an error for the key never processed", len(recs))
+	}
+	if n := calls.Load(); n != 9 {
+		t.Errorf("%d BatchGetItem calls, want 9 (a try and 8 retries)", n)
+	}
+}

@@ -15,7 +15,15 @@ import (
 	"github.com/sessionlab/sessionlab/internal/user"
 )
 
-// CreateUser puts u on condition attribute_not_exists(username).
+// CreateUser puts u with one conditional PutItem:
+//
+//	condition  attribute_not_exists(username)
+//
+// A condition that fails after the SDK sent the put more than once may be
+// this very registration, landed by an attempt whose answer was lost: the
+// item as it is (returned with the failure, or read) holding u's password
+// hash tells (a hash has a random salt, so no other registration writes
+// the same one), and it counts as created, not as a name already taken.
 func (s *Store) CreateUser(ctx context.Context, u user.User) error {
 	if !isAccountName(u.Username) {
 		return fmt.Errorf("dynamostore: create user: %w: username %q", errInvalid, u.Username)
@@ -29,18 +37,36 @@ func (s *Store) CreateUser(ctx context.Context, u user.User) error {
 	if err != nil {
 		return fmt.Errorf("dynamostore: create user: %w", err)
 	}
+	var attempts int
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.users),
-		Item:                      item,
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	if _, failed := isConditionFailed(err); failed {
+		TableName:                           aws.String(s.users),
+		Item:                                item,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, countAttempts(&attempts))
+	old, failed := isConditionFailed(err)
+	if !failed {
+		if err != nil {
+			return fmt.Errorf("dynamostore: create user: %w", err)
+		}
+		return nil
+	}
+	if attempts < 2 {
 		return user.ErrTaken
 	}
-	if err != nil {
-		return fmt.Errorf("dynamostore: create user: %w", err)
+	if old == nil {
+		if old, err = s.getUserItem(ctx, u.Username, userReads...); err != nil {
+			return fmt.Errorf("dynamostore: create user: read after a failed condition: %w", err)
+		}
+	}
+	var it userItem
+	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
+		return fmt.Errorf("dynamostore: create user: decode: %w", err)
+	}
+	if it.PasswordHash != u.PasswordHash {
+		return user.ErrTaken
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package dynamostore_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -10,7 +11,8 @@ import (
 	"github.com/sessionlab/sessionlab/internal/user"
 )
 
-// TestLostAnswerAccountChanges: a password change or an account deletion
+// TestLostAnswerAccountChanges: a registration, a password change or an
+// account deletion
 // reaches DynamoDB, its answer is lost (dropped, or held past the attempt
 // timeout), the SDK retries and the retry's condition fails on the item
 // the first attempt left; the store still reports the change done, since
@@ -22,6 +24,7 @@ func TestLostAnswerAccountChanges(t *testing.T) {
 				t.Parallel()
 				t.Run("change password hash", func(t *testing.T) { testLostPasswordChange(t, opt, fault) })
 				t.Run("delete user", func(t *testing.T) { testLostDelete(t, opt, fault) })
+				t.Run("create user", func(t *testing.T) { testLostRegistration(t, opt, fault) })
 			})
 		}
 	}
@@ -73,5 +76,22 @@ func testLostDelete(t *testing.T, opt func(*dynamodb.Options), f dynamotest.Faul
 	// Without a retry, a delete that finds nothing deleted nothing.
 	if deleted, err := s.DeleteUser(t.Context(), u.Username, u.PasswordHash); err != nil || deleted {
 		t.Errorf("a second delete: %v, %v; want false", deleted, err)
+	}
+}
+
+func testLostRegistration(t *testing.T, opt func(*dynamodb.Options), f dynamotest.Fault) {
+	env, s := lostEnv(t, opt, f, "PutItem", 1)
+	u := newAccount(t, s, "lost-create") // fails unless the retry counts as created
+	if env.Proxy.Pending() != 0 || env.Proxy.Forwarded("PutItem") != 2 {
+		t.Fatalf("the fault was not hit, or the SDK did not retry (%d PutItems)", env.Proxy.Forwarded("PutItem"))
+	}
+	if got, found, _ := s.GetUser(t.Context(), u.Username); !found || got.PasswordHash != u.PasswordHash {
+		t.Errorf("the account: %+v, found %v; want it with its hash", got, found)
+	}
+	// Another registration of the name, without a retry, is refused.
+	other := u
+	other.PasswordHash = "$argon2id$v=19$m=64,t=1,p=1$b3RoZXI$b3RoZXI"
+	if err := s.CreateUser(t.Context(), other); !errors.Is(err, user.ErrTaken) {
+		t.Errorf("a second registration of the name: %v, want ErrTaken", err)
 	}
 }

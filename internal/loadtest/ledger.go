@@ -30,47 +30,57 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", int(k))
 }
 
-// Outcome is how the check counts a response.
-type Outcome int
-
-// The outcomes of a request.
-const (
-	// Acked: a 2xx; the change was applied.
-	Acked Outcome = iota
-	// Refused: a 4xx, or a 503 from a store that was already down; nothing
-	// was applied (a 4xx's code may say something about the cart).
-	Refused
-	// Unknown: no response, another 5xx, or a 503 to a request that was in
-	// flight when the store was stopped; the change may or may not have
-	// been applied.
-	Unknown
-)
-
-var outcomeNames = [...]string{"acked", "refused", "unknown"}
-
-func (o Outcome) String() string {
-	if int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return fmt.Sprintf("outcome(%d)", int(o))
-}
-
 // Event is one entry of a client's log: a request that could change or
-// show its cart, and what came back.
+// show its cart, and what came back. A change may be sent more than once
+// with its key (retries, a double send); the answer is the last attempt
+// (for a double send, the twin that ended last), and Earlier holds the
+// others.
 type Event struct {
-	Kind   Kind
-	SKU    string
-	Qty    int
-	Status int    // 0 when no response came (transport error)
-	Code   string // the error code of a 4xx/5xx body
-	Start  time.Time
-	End    time.Time
+	Kind Kind
+	SKU  string
+	Qty  int
+	// Key is the change's Idempotency-Key, "" when it was sent without one.
+	Key string
+	// The answer: status (0 when no response came), error code, whether it
+	// was a replay (Idempotent-Replayed: true), and when it ran.
+	Status   int
+	Code     string
+	Replayed bool
+	Start    time.Time
+	End      time.Time
+	// Earlier are the attempts before the answer, oldest first.
+	Earlier []Attempt
+	// Twin: the change was first sent twice at once; Earlier[0] is the
+	// twin of the answer or of its first retry.
+	Twin bool
+	// Turnover counts the changes other clients of the session had
+	// acknowledged while this one was being retried (filled in before the
+	// final check): past RingKeys, its key may have left the ring.
+	Turnover int
 	// Epoch is the period of a tab group between two resets of its shared
 	// line (0 for a client alone).
 	Epoch int
 	// Cart is the cart shown by a 2xx body (sku → quantity), nil when the
 	// body holds none.
 	Cart map[string]int
+}
+
+// Answer is e's last attempt.
+func (e Event) Answer() Attempt {
+	return Attempt{Status: e.Status, Code: e.Code, Replayed: e.Replayed, Start: e.Start, End: e.End}
+}
+
+// Attempts lists every send of e, the answer last.
+func (e Event) Attempts() []Attempt {
+	return append(e.Earlier[:len(e.Earlier):len(e.Earlier)], e.Answer())
+}
+
+// First is when e's first attempt began.
+func (e Event) First() time.Time {
+	if len(e.Earlier) > 0 {
+		return e.Earlier[0].Start
+	}
+	return e.Start
 }
 
 func (e Event) String() string {
@@ -81,62 +91,51 @@ func (e Event) String() string {
 	if e.Kind == Add || e.Kind == Set {
 		s += fmt.Sprintf(" %d", e.Qty)
 	}
-	s = fmt.Sprintf("%s → %d", s, e.Status)
-	if e.Code != "" {
-		s += " " + e.Code
+	if e.Key == "" && e.Kind != Read && e.Kind != Login && e.Kind != Logout {
+		s += " (no key)"
 	}
-	if !e.Start.IsZero() {
-		s += fmt.Sprintf(" in %v", e.End.Sub(e.Start).Round(time.Millisecond))
+	for _, a := range e.Attempts() {
+		s += " → " + a.String()
 	}
 	return s
 }
 
-// Verdict is how the check counts one logged request.
-type Verdict struct {
-	Outcome Outcome
-	// Retried: the answer took longer than the store's attempt timeout, so
-	// the server's SDK may have retried a write whose first attempt had
-	// been applied (docs/dynamodb.md); such an add may count up to Attempts
-	// times, and such a remove may answer 404 although it removed the line.
-	Retried bool
-	// Attempts is how often the server's SDK tries one store call.
-	Attempts int
+// Schedule lists e's attempts with when each began after began, so that
+// the gaps between them (backoff, Retry-After, the pacer's queue) show.
+func (e Event) Schedule(began time.Time) string {
+	s := e.Kind.String()
+	if e.SKU != "" {
+		s += " " + e.SKU
+	}
+	for i, a := range e.Attempts() {
+		sep := ": "
+		if i > 0 {
+			sep = ", "
+		}
+		s += fmt.Sprintf("%s+%v %v", sep, a.Start.Sub(began).Round(time.Millisecond), a)
+	}
+	return s
+}
+
+func (a Attempt) String() string {
+	s := fmt.Sprint(a.Status)
+	if a.Status == 0 {
+		s = "no answer"
+	}
+	if a.Code != "" {
+		s += " " + a.Code
+	}
+	if a.Replayed {
+		s += " replayed"
+	}
+	if !a.Start.IsZero() {
+		s += fmt.Sprintf(" in %v", a.End.Sub(a.Start).Round(time.Millisecond))
+	}
+	return s
 }
 
 // Classifier tells the verdict on a logged request.
 type Classifier func(Event) Verdict
-
-// Judge classifies logged requests.
-type Judge struct {
-	// Times is the fault timeline (zero: no fault).
-	Times Times
-	// Final: the run is over and Times complete. Until then every 503 is
-	// unknown; after, a 503 is a refusal (nothing applied, as the contract
-	// says) unless its request was in flight when the store was stopped or
-	// may have been retried.
-	Final bool
-	// AttemptTimeout and Attempts are the bounds of the server's store
-	// calls (dynamoclient); 0 for a store that never retries (memory).
-	AttemptTimeout time.Duration
-	Attempts       int
-}
-
-// Classify is the verdict on e.
-func (j Judge) Classify(e Event) Verdict {
-	v := Verdict{Attempts: max(j.Attempts, 1)}
-	v.Retried = j.AttemptTimeout > 0 && v.Attempts > 1 && e.End.Sub(e.Start) >= j.AttemptTimeout
-	switch {
-	case e.Status >= 200 && e.Status < 300:
-		v.Outcome = Acked
-	case e.Status >= 400 && e.Status < 500:
-		v.Outcome = Refused
-	case e.Status == 503 && j.Final && !v.Retried && !j.Times.InFlightAtKill(e.Start, e.End):
-		v.Outcome = Refused
-	default:
-		v.Outcome = Unknown
-	}
-	return v
-}
 
 // Ownership says which SKUs of a shared cart one client may change.
 type Ownership struct {
@@ -154,21 +153,25 @@ type Expectation struct {
 	Lines map[string]QtySet
 	// Shared holds this client's adds to the shared SKU, by epoch.
 	SharedAdds map[int]*SharedPart
-	// Anomalies are answers the log cannot explain, found while folding
-	// (the server showed or refused something it should not have).
+	// Mismatches are the 2xx bodies that showed a line the log does not
+	// allow (lost or extra units), found while folding.
+	Mismatches []Mismatch
+	// Anomalies are other answers the log cannot explain (the server
+	// refused something it should not have, or its answers contradict the
+	// idempotency contract).
 	Anomalies []string
 	// Unknown counts the logged changes of unknown outcome.
 	Unknown int
-	// Repeated counts the answers that show a write applied again by the
-	// server's retry (see Verdict.Retried).
-	Repeated int
+	// Twice counts the answers that show a change applied twice whose key
+	// may have left the ring (see Verdict.Forgotten).
+	Twice int
 	// UnknownApplied and UnknownNotApplied count the changes of unknown
 	// outcome that a later answer showed applied or not applied;
 	// AppliedSeen describes the first few applied ones.
 	UnknownApplied, UnknownNotApplied int
 	AppliedSeen                       []string
-	// repeat holds, per owned line, the quantities only a repeated write
-	// explains, until the line changes again.
+	// repeat holds, per owned line, the quantities only a second
+	// application explains, until the line changes again.
 	repeat map[string]QtySet
 	// pending holds, per owned line, what would show whether its last
 	// change of unknown outcome was applied.
@@ -216,6 +219,9 @@ func (e *Expectation) anomaly(ev Event, format string, args ...any) {
 // Apply folds one logged request, with verdict v, into e.
 func (e *Expectation) Apply(ev Event, v Verdict) {
 	o := v.Outcome
+	if v.Problem != "" {
+		e.anomaly(ev, "%s", v.Problem)
+	}
 	if o == Unknown && ev.Kind != Read {
 		e.Unknown++
 	}
@@ -246,7 +252,7 @@ func (e *Expectation) Apply(ev Event, v Verdict) {
 }
 
 // track carries the pending marker of ev's line through ev: a refusal keeps
-// it (narrowed to what the line may hold now), a plain acknowledged add
+// it (narrowed to what the line may hold now), an add applied exactly once
 // shifts it, anything else ends it; a change of unknown outcome starts one
 // when its two outcomes leave the line in different states.
 func (e *Expectation) track(ev Event, v Verdict, before QtySet) {
@@ -272,8 +278,8 @@ func (e *Expectation) track(ev Event, v Verdict, before QtySet) {
 		}
 	case !ok:
 		return
-	case v.Outcome == Refused:
-	case v.Outcome == Acked && ev.Kind == Add && !v.Retried:
+	case v.Outcome == Refused && v.Max == 0:
+	case v.Outcome == Acked && ev.Kind == Add && v.Max == 1:
 		p.applied, p.notApplied = p.applied.Plus(ev.Qty), p.notApplied.Plus(ev.Qty)
 	default:
 		return
@@ -296,8 +302,7 @@ func appliedSet(ev Event, v Verdict, before QtySet) QtySet {
 	var out QtySet
 	switch ev.Kind {
 	case Add:
-		_, hi := applications(v)
-		for n := 1; n <= hi; n++ {
+		for n := 1; n <= v.Max; n++ {
 			out = out.Union(before.Plus(n * ev.Qty))
 		}
 	case Set:
@@ -341,33 +346,13 @@ func (e *Expectation) part(epoch int) *SharedPart {
 	return p
 }
 
-// applications is how often an add may have been applied: lo to hi times.
-func applications(v Verdict) (lo, hi int) {
-	hi = 1
-	if v.Retried {
-		hi = v.Attempts
-	}
-	switch v.Outcome {
-	case Acked:
-		return 1, hi
-	case Unknown:
-		return 0, hi
-	}
-	return 0, hi - 1 // refused: every application but the last one
-}
-
+// applyAdd folds an add applied v.Min to v.Max times.
 func (e *Expectation) applyAdd(ev Event, v Verdict) {
 	o, q := v.Outcome, ev.Qty
-	lo, hi := applications(v)
 	if ev.SKU == e.Shared && e.Shared != "" {
-		if o == Refused && ev.Code != "invalid_quantity" {
-			return
-		}
 		p := e.part(ev.Epoch)
-		if lo == 1 {
-			p.Acked += q
-		}
-		for n := lo; n < hi; n++ {
+		p.Acked += v.Min * q
+		for n := v.Min; n < v.Max; n++ {
 			p.Unknown = append(p.Unknown, q)
 		}
 		return
@@ -376,7 +361,8 @@ func (e *Expectation) applyAdd(ev Event, v Verdict) {
 		e.anomaly(ev, "the client changed a SKU it does not own")
 		return
 	}
-	if o == Refused && ev.Code != "invalid_quantity" {
+	capped := o == Refused && ev.Code == "invalid_quantity"
+	if o == Refused && !capped && v.Max == 0 {
 		return
 	}
 	s := e.Lines[ev.SKU]
@@ -384,13 +370,13 @@ func (e *Expectation) applyAdd(ev Event, v Verdict) {
 	// means the next one would have passed it.
 	after := func(n int) QtySet {
 		x := s.Plus(n * q)
-		if o == Refused {
+		if capped {
 			x = x.Filter(func(y int) bool { return y+q > MaxQuantity })
 		}
 		return x
 	}
 	var next, once QtySet
-	for n := lo; n <= hi; n++ {
+	for n := v.Min; n <= v.Max; n++ {
 		next = next.Union(after(n))
 		if n <= 1 {
 			once = once.Union(after(n))
@@ -426,13 +412,13 @@ func (e *Expectation) applySet(ev Event, q int, v Verdict) {
 	case o == Refused && ev.Code == "not_in_cart":
 		switch {
 		case s.Has(0):
-		case v.Retried && q == 0:
-			e.Repeated++ // the first attempt removed it; the retry found nothing
+		case v.Max > 0 && q == 0:
+			e.Twice++ // an earlier attempt removed it; the retry, its key forgotten, found nothing
 		default:
 			e.anomaly(ev, "refused as not in the cart, but the line holds %v", s)
 		}
 		e.Lines[ev.SKU] = Only(0)
-	case o == Unknown && present:
+	case v.Max > 0 && present:
 		e.Lines[ev.SKU] = s.Union(Only(q))
 	}
 }
@@ -460,32 +446,33 @@ func (e *Expectation) observe(ev Event) {
 	for _, sku := range e.Owned {
 		got, s := ev.Cart[sku], e.Lines[sku]
 		if !s.Has(got) {
-			e.anomaly(ev, "the server showed %s=%d, the log allows %v", sku, got, s)
+			e.Mismatches = append(e.Mismatches, mismatch(sku, got, s, ev.String()))
 		}
 		e.Lines[sku] = Only(got)
-		e.countRepeat(sku, got)
+		e.countTwice(sku, got)
 		e.resolve(sku, got)
 	}
 	if p := e.SharedAdds[ev.Epoch]; e.Shared != "" && p != nil && ev.Cart[e.Shared] < p.Acked {
-		e.anomaly(ev, "the server showed %s=%d, below this client's %d acknowledged adds since the last reset",
-			e.Shared, ev.Cart[e.Shared], p.Acked)
+		// Other tabs only add to it, so it holds at least this tab's
+		// acknowledged adds since the last reset.
+		e.Mismatches = append(e.Mismatches, mismatch(e.Shared, ev.Cart[e.Shared], Range(p.Acked, MaxQuantity), ev.String()))
 	}
 }
 
-// countRepeat counts a line seen at a quantity only a repeated write
+// countTwice counts a line seen at a quantity only a second application
 // explains, once.
-func (e *Expectation) countRepeat(sku string, got int) {
+func (e *Expectation) countTwice(sku string, got int) {
 	if e.repeat[sku].Has(got) {
-		e.Repeated++
+		e.Twice++
 	}
 	delete(e.repeat, sku)
 }
 
-// Settle counts the repeated writes and the outcomes of unknown changes
-// the final cart shows.
+// Settle counts the second applications and the outcomes of unknown
+// changes the final cart shows.
 func (e *Expectation) Settle(cart map[string]int) {
 	for _, sku := range e.Owned {
-		e.countRepeat(sku, cart[sku])
+		e.countTwice(sku, cart[sku])
 		e.resolve(sku, cart[sku])
 	}
 }
@@ -503,18 +490,26 @@ func (e *Expectation) Ambiguous() int {
 	return n
 }
 
-// Mismatch is a cart line at the end that the logs do not allow.
+// Mismatch is a cart line, shown during the run or read at the end, that
+// the logs do not allow.
 type Mismatch struct {
 	SKU  string
 	Got  int
 	Want QtySet
 	// Lost and Extra are the units below the smallest or above the largest
-	// quantity allowed.
+	// quantity allowed: a lost change, or one applied more often than
+	// acknowledged.
 	Lost, Extra int
+	// Where is the answer that showed it ("" for the final cart).
+	Where string
 }
 
 func (m Mismatch) String() string {
-	return fmt.Sprintf("%s: got %d, the logs allow %v (lost %d, extra %d)", m.SKU, m.Got, m.Want, m.Lost, m.Extra)
+	s := fmt.Sprintf("%s: got %d, the logs allow %v (lost %d, extra %d)", m.SKU, m.Got, m.Want, m.Lost, m.Extra)
+	if m.Where != "" {
+		s += ", shown by " + m.Where
+	}
+	return s
 }
 
 // SharedLine is what the logs of a tab group allow its shared line to hold.
@@ -553,16 +548,20 @@ func FoldShared(sku string, members []*Expectation, resets []Event, classify Cla
 		if k >= len(resets) {
 			continue
 		}
-		switch r, v := resets[k], classify(resets[k]); {
+		r, v := resets[k], classify(resets[k])
+		if v.Problem != "" {
+			anomalies = append(anomalies, fmt.Sprintf("%s: %s", r, v.Problem))
+		}
+		switch {
 		case v.Outcome == Acked:
 			s = Only(0)
-		case v.Outcome == Unknown:
-			s = s.Union(Only(0))
-		case r.Code == "not_in_cart":
-			if !s.Has(0) && !v.Retried {
+		case v.Outcome == Refused && r.Code == "not_in_cart":
+			if !s.Has(0) && v.Max == 0 {
 				anomalies = append(anomalies, fmt.Sprintf("%s: refused as not in the cart, but the line holds %v", r, s))
 			}
 			s = Only(0)
+		case v.Max > 0:
+			s = s.Union(Only(0))
 		}
 	}
 	return SharedLine{SKU: sku, Allowed: s}, anomalies
@@ -579,14 +578,14 @@ func CheckCart(cart map[string]int, members []*Expectation, shared *SharedLine) 
 		for sku, want := range m.Lines {
 			seen[sku] = true
 			if got := cart[sku]; !want.Has(got) {
-				out = append(out, mismatch(sku, got, want))
+				out = append(out, mismatch(sku, got, want, ""))
 			}
 		}
 	}
 	if shared != nil {
 		seen[shared.SKU] = true
 		if got := cart[shared.SKU]; !shared.Allowed.Has(got) {
-			out = append(out, mismatch(shared.SKU, got, shared.Allowed))
+			out = append(out, mismatch(shared.SKU, got, shared.Allowed, ""))
 		}
 	}
 	for sku, got := range cart {
@@ -598,8 +597,8 @@ func CheckCart(cart map[string]int, members []*Expectation, shared *SharedLine) 
 	return out
 }
 
-func mismatch(sku string, got int, want QtySet) Mismatch {
-	m := Mismatch{SKU: sku, Got: got, Want: want}
+func mismatch(sku string, got int, want QtySet, where string) Mismatch {
+	m := Mismatch{SKU: sku, Got: got, Want: want, Where: where}
 	switch {
 	case want.Empty():
 	case got < want.Min():

@@ -98,12 +98,33 @@ func (s QtySet) Sum(t QtySet) QtySet {
 	return out
 }
 
-// String shows s as {0,3}.
+// Range is the set of lo to hi, both included (empty when lo > hi).
+func Range(lo, hi int) QtySet {
+	var s QtySet
+	for q := max(lo, 0); q <= hi; q++ {
+		s.put(q)
+	}
+	return s
+}
+
+// String shows s as {0,3}, with runs of three or more as {0,5-99}.
 func (s QtySet) String() string {
 	vals := s.Values()
-	parts := make([]string, len(vals))
-	for i, q := range vals {
-		parts[i] = strconv.Itoa(q)
+	var parts []string
+	for i := 0; i < len(vals); {
+		j := i
+		for j+1 < len(vals) && vals[j+1] == vals[j]+1 {
+			j++
+		}
+		switch {
+		case j-i >= 2:
+			parts = append(parts, strconv.Itoa(vals[i])+"-"+strconv.Itoa(vals[j]))
+		case j > i:
+			parts = append(parts, strconv.Itoa(vals[i]), strconv.Itoa(vals[j]))
+		default:
+			parts = append(parts, strconv.Itoa(vals[i]))
+		}
+		i = j + 1
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }

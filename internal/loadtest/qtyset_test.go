@@ -55,3 +55,29 @@ func TestSum(t *testing.T) {
 		t.Errorf("a sum with nothing is nothing, got %s", got)
 	}
 }
+
+func TestQtySetRangeAndString(t *testing.T) {
+	tests := []struct {
+		s    QtySet
+		want string
+	}{
+		{QtySet{}, "{}"},
+		{Only(5), "{5}"},
+		{Range(3, 4), "{3,4}"},
+		{Range(3, 5), "{3-5}"},
+		{Range(0, MaxQuantity), "{0-99}"},
+		{Range(-3, 1), "{0,1}"},
+		{Range(5, 4), "{}"},
+		{Range(97, 120), "{97-99}"},
+		{Only(0).Union(Range(2, 4)).Union(Only(7)).Union(Range(8, 9)), "{0,2-4,7-9}"},
+		{Only(1).Union(Only(3)).Union(Only(4)), "{1,3,4}"},
+	}
+	for _, tt := range tests {
+		if got := tt.s.String(); got != tt.want {
+			t.Errorf("String = %s, want %s", got, tt.want)
+		}
+	}
+	if r := Range(10, 20); r.Len() != 11 || r.Min() != 10 || r.Max() != 20 {
+		t.Errorf("Range(10, 20): len %d, min %d, max %d", r.Len(), r.Min(), r.Max())
+	}
+}

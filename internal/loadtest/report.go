@@ -2,9 +2,7 @@ package loadtest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,42 +21,125 @@ type Result struct {
 	Elapsed  time.Duration
 	Times    Times
 	Samples  []Sample
+	// Machine is how busy the machine was; Pacing what the pacer did.
+	Machine Machine
+	Pacing  PacerStats
 
-	// Acked counts the acknowledged cart changes (login and logout included);
-	// Unknown those of unknown outcome, by cause.
-	Acked                                                           int
-	Unknown                                                         int
-	UnknownTransport, UnknownInFlight, UnknownRetried, UnknownOther int
-	// Retried counts the changes answered after longer than the store's
-	// attempt timeout (the server's SDK may have retried them); Repeated
-	// those whose effect shows that it did.
-	Retried, Repeated int
+	// Keyed and Unkeyed count the cart changes sent with and without an
+	// Idempotency-Key; Account the logins, registrations and logouts
+	// (routes without keys, never retried).
+	Keyed, Unkeyed, Account Changes
+	// UnknownTransport, UnknownInFlight, UnknownSlow and UnknownOther split
+	// the changes of unknown outcome by the cause of their last answer: no
+	// response, a 503 in flight at the kill, a 503 after the runner's store
+	// timeout, another 5xx.
+	UnknownTransport, UnknownInFlight, UnknownSlow, UnknownOther int
+	// StillUnknown describes a few changes sent with a key that ended
+	// without a definite answer.
+	StillUnknown []string
 	// UnknownApplied and UnknownNotApplied count the changes of unknown
 	// outcome that a later answer showed applied or not; AppliedSeen
 	// describes a few applied ones.
 	UnknownApplied, UnknownNotApplied int
 	AppliedSeen                       []string
+	// Twice counts the changes seen applied twice whose key may have left
+	// the ring (allowed: the contract's limit, see Verdict.Forgotten).
+	Twice int
 	// Resets counts the removals of tab groups' shared lines.
 	Resets int
+	// TabChanges counts the changes of tab groups, Overlapped those in
+	// flight while another tab (or the resetter) of the same session had
+	// a change in flight.
+	TabChanges, Overlapped int
 	// Lines is how many cart lines the final check compared; Ambiguous how
 	// many of them the logs could not pin to one quantity.
 	Lines, Ambiguous int
-	// Mismatches are final cart lines the logs do not allow; LostUnits and
-	// ExtraUnits sum their missing and surplus units.
-	Mismatches            []string
-	LostUnits, ExtraUnits int
+	// Lost, Double and Other count the mismatches between a cart (shown by
+	// a 2xx during the run, or read at the end) and the logs: an
+	// acknowledged change missing, a change applied more often than
+	// acknowledged, a quantity between the allowed ones; LostUnits and
+	// DoubleUnits sum the units. Mismatches describes them all.
+	Lost, Double, Other    int
+	LostUnits, DoubleUnits int
+	Mismatches             []string
 	// Anomalies are answers during the run that the logs cannot explain.
 	Anomalies []string
 	// Violations are responses the contract forbids, by kind.
 	Violations map[string]*Violation
+	// Slow503 counts the 503s outside the outage that came after the
+	// runner's store timeout: a store too slow for the runner's bound, as
+	// the contract allows; every change among them was retried with its
+	// key and is checked like any other.
+	Slow503 Violation
 	// Unreadable lists the sessions whose cart could not be read at the end.
 	Unreadable []string
+	// Overran: the clients were still busy past the drain bound after the
+	// run's end, and were stopped.
+	Overran bool
+}
+
+// Changes counts one kind of changes by how they ended.
+type Changes struct {
+	// Sent counts the changes (a retried one once); Acked, Refused and
+	// Unknown split them by outcome.
+	Sent, Acked, Refused, Unknown int
+	// Replayed counts the acknowledged ones whose answer was a replay (an
+	// earlier attempt had applied them).
+	Replayed int
+	// Retried counts the changes sent again after an answer that said
+	// nothing, Retries the attempts after the first (a twin not counted);
+	// Twins the changes sent twice at once.
+	Retried, Retries, Twins int
+	// Forgotten counts the retried ones whose key may have left the ring.
+	Forgotten int
+	// Longest is the longest a change took from its first attempt to the
+	// end of its answer, and Slowest that change.
+	Longest time.Duration
+	Slowest Event
+}
+
+func (c *Changes) add(e Event, v Verdict) {
+	c.Sent++
+	switch v.Outcome {
+	case Acked:
+		c.Acked++
+		if e.Replayed {
+			c.Replayed++
+		}
+	case Refused:
+		c.Refused++
+	default:
+		c.Unknown++
+	}
+	retries := len(e.Earlier)
+	if e.Twin {
+		c.Twins++
+		retries--
+	}
+	if retries > 0 {
+		c.Retried++
+		c.Retries += retries
+	}
+	if v.Forgotten {
+		c.Forgotten++
+	}
+	if d := e.End.Sub(e.First()); d > c.Longest {
+		c.Longest, c.Slowest = d, e
+	}
 }
 
 // Violation counts one kind of forbidden response.
 type Violation struct {
 	Count    int
 	Examples []string
+}
+
+func (v *Violation) add(s Sample, began time.Time) {
+	v.Count++
+	if len(v.Examples) < maxExamples {
+		v.Examples = append(v.Examples, fmt.Sprintf("%s → %d %s at +%v (%v)", s.Op, s.Status, s.Code,
+			s.Start.Sub(began).Round(time.Millisecond), s.Latency.Round(time.Millisecond)))
+	}
 }
 
 func (r *Result) violate(kind string, s Sample, began time.Time) {
@@ -70,18 +151,14 @@ func (r *Result) violate(kind string, s Sample, began time.Time) {
 		v = &Violation{}
 		r.Violations[kind] = v
 	}
-	v.Count++
-	if len(v.Examples) < maxExamples {
-		v.Examples = append(v.Examples, fmt.Sprintf("%s → %d %s at +%v (%v)", s.Op, s.Status, s.Code,
-			s.Start.Sub(began).Round(time.Millisecond), s.Latency.Round(time.Millisecond)))
-	}
+	v.add(s, began)
 }
 
 // check reads s's cart at the end and compares it with its clients' logs.
 func (r *Result) check(ctx context.Context, s *session) {
 	var resp response
 	for try := 0; try < 20 && ctx.Err() == nil; try++ {
-		if resp = s.b.do(ctx, http.MethodGet, "/api/cart", nil); resp.ok() {
+		if resp = s.b.do(ctx, request{method: http.MethodGet, path: "/api/cart"}); resp.ok() {
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -89,6 +166,18 @@ func (r *Result) check(ctx context.Context, s *session) {
 	cart := resp.cart()
 	if cart == nil {
 		r.Unreadable = append(r.Unreadable, fmt.Sprintf("%s: GET /api/cart → %d %s %v", s.name, resp.status, resp.code, resp.err))
+	}
+	members := s.members()
+	logs := make([][]Event, len(members))
+	for i, w := range members {
+		logs[i] = w.log
+	}
+	Turnover(logs)
+	if len(members) > 1 {
+		r.Overlapped += Overlapping(logs)
+		for _, log := range logs {
+			r.TabChanges += changes(log)
+		}
 	}
 	judge := r.judge().Classify
 	exps := make([]*Expectation, len(s.workers))
@@ -99,6 +188,7 @@ func (r *Result) check(ctx context.Context, s *session) {
 		for _, a := range e.Anomalies {
 			r.Anomalies = append(r.Anomalies, w.name+": "+a)
 		}
+		r.mismatched(w.name, e.Mismatches)
 		r.count(w.log)
 		r.Lines += len(e.Lines)
 		r.Ambiguous += e.Ambiguous()
@@ -124,7 +214,7 @@ func (r *Result) check(ctx context.Context, s *session) {
 	}
 	for _, e := range exps {
 		e.Settle(cart)
-		r.Repeated += e.Repeated
+		r.Twice += e.Twice
 		r.UnknownApplied += e.UnknownApplied
 		r.UnknownNotApplied += e.UnknownNotApplied
 		for _, a := range e.AppliedSeen {
@@ -133,19 +223,43 @@ func (r *Result) check(ctx context.Context, s *session) {
 			}
 		}
 	}
-	for _, m := range CheckCart(cart, exps, shared) {
-		r.Mismatches = append(r.Mismatches, s.name+": "+m.String())
-		r.LostUnits += m.Lost
-		r.ExtraUnits += m.Extra
+	r.mismatched(s.name+" (final cart)", CheckCart(cart, exps, shared))
+}
+
+// mismatched counts mismatches found in who's cart.
+func (r *Result) mismatched(who string, ms []Mismatch) {
+	for _, m := range ms {
+		r.Mismatches = append(r.Mismatches, who+": "+m.String())
+		switch {
+		case m.Lost > 0:
+			r.Lost++
+			r.LostUnits += m.Lost
+		case m.Extra > 0:
+			r.Double++
+			r.DoubleUnits += m.Extra
+		default:
+			r.Other++
+		}
 	}
+}
+
+func changes(log []Event) int {
+	n := 0
+	for _, e := range log {
+		if e.Kind != Read {
+			n++
+		}
+	}
+	return n
 }
 
 // judge is the final classifier of the run.
 func (r *Result) judge() Judge {
-	return Judge{Times: r.Times, Final: true, AttemptTimeout: r.Config.AttemptTimeout, Attempts: r.Config.Attempts}
+	return Judge{Times: r.Times, Final: true, StoreTimeout: r.Config.StoreTimeout}
 }
 
-// count tallies a log's changes by outcome and the unknown ones by cause.
+// count tallies a log's changes by kind and outcome, and the unknown ones
+// by the cause of their last answer.
 func (r *Result) count(log []Event) {
 	judge := r.judge()
 	for _, ev := range log {
@@ -153,24 +267,29 @@ func (r *Result) count(log []Event) {
 			continue
 		}
 		v := judge.Classify(ev)
-		if v.Retried {
-			r.Retried++
-		}
-		switch v.Outcome {
-		case Acked:
-			r.Acked++
-		case Unknown:
-			r.Unknown++
-			switch {
-			case ev.Status == 0:
-				r.UnknownTransport++
-			case ev.Status == http.StatusServiceUnavailable && r.Times.InFlightAtKill(ev.Start, ev.End):
-				r.UnknownInFlight++
-			case ev.Status == http.StatusServiceUnavailable:
-				r.UnknownRetried++
-			default:
-				r.UnknownOther++
+		switch {
+		case ev.Kind == Login || ev.Kind == Logout:
+			r.Account.add(ev, v)
+		case ev.Key != "":
+			r.Keyed.add(ev, v)
+			if v.Outcome == Unknown && len(r.StillUnknown) < maxExamples {
+				r.StillUnknown = append(r.StillUnknown, ev.String())
 			}
+		default:
+			r.Unkeyed.add(ev, v)
+		}
+		if v.Outcome != Unknown {
+			continue
+		}
+		switch a := ev.Answer(); {
+		case a.Status == 0:
+			r.UnknownTransport++
+		case a.Status == http.StatusServiceUnavailable && r.Times.InFlightAtKill(a.Start, a.End):
+			r.UnknownInFlight++
+		case a.Status == http.StatusServiceUnavailable:
+			r.UnknownSlow++
+		default:
+			r.UnknownOther++
 		}
 	}
 }
@@ -179,7 +298,7 @@ func (r *Result) count(log []Event) {
 const (
 	VServerError    = "5xx other than 503"
 	VBad503         = "503 without store_unavailable and Retry-After"
-	V503Outside     = "503 outside the store outage"
+	V503Outside     = "503 outside the store outage, sooner than the runner's store timeout (the store was up and answering)"
 	VTransport      = "transport error outside the store outage"
 	VServedWhenDown = "store-backed request not answered 503 while the store was down"
 )
@@ -199,7 +318,11 @@ func (r *Result) summarize() {
 			if s.Code != "store_unavailable" || !s.Retry {
 				r.violate(VBad503, s, began)
 			}
-			if !tt.InOutage(s.Start, s.End()) {
+			switch {
+			case tt.InOutage(s.Start, s.End()):
+			case r.Config.StoreTimeout > 0 && s.Latency >= r.Config.StoreTimeout:
+				r.Slow503.add(s, began)
+			default:
 				r.violate(V503Outside, s, began)
 			}
 		case s.Status >= 500:
@@ -279,12 +402,28 @@ func (r *Result) Failures() []string {
 		v := r.Violations[k]
 		out = append(out, fmt.Sprintf("%d × %s, e.g. %s", v.Count, k, strings.Join(v.Examples, "; ")))
 	}
+	if r.Lost > 0 {
+		out = append(out, fmt.Sprintf("%d lost changes (%d units): a cart missing acknowledged changes", r.Lost, r.LostUnits))
+	}
+	if r.Double > 0 {
+		out = append(out, fmt.Sprintf("%d double-applied changes (%d units): a cart holding more than its acknowledged changes", r.Double, r.DoubleUnits))
+	}
+	if r.Other > 0 {
+		out = append(out, fmt.Sprintf("%d cart lines between the quantities the logs allow", r.Other))
+	}
 	if n := len(r.Mismatches); n > 0 {
-		out = append(out, fmt.Sprintf("%d cart lines differ from the logs (%d units lost, %d extra): %s",
-			n, r.LostUnits, r.ExtraUnits, strings.Join(first(r.Mismatches), "; ")))
+		out = append(out, fmt.Sprintf("the mismatches: %s", strings.Join(first(r.Mismatches), "; ")))
+	}
+	if n := r.Keyed.Unknown; n > 0 {
+		out = append(out, fmt.Sprintf("%d changes sent with a key ended without a definite answer after retrying for up to %v: %s",
+			n, r.Config.Retry.For, strings.Join(r.StillUnknown, "; ")))
 	}
 	if n := len(r.Anomalies); n > 0 {
 		out = append(out, fmt.Sprintf("%d answers the logs cannot explain: %s", n, strings.Join(first(r.Anomalies), "; ")))
+	}
+	if r.Overran {
+		out = append(out, fmt.Sprintf("the clients were still busy %v after the run's end (retries for %v, two attempts of %v): stopped",
+			r.Config.drain(), r.Config.Retry.For, r.Config.RequestTimeout))
 	}
 	if n := len(r.Unreadable); n > 0 {
 		out = append(out, fmt.Sprintf("%d carts unreadable at the end: %s", n, strings.Join(first(r.Unreadable), "; ")))
@@ -302,188 +441,3 @@ func (r *Result) Failures() []string {
 }
 
 func first(xs []string) []string { return xs[:min(len(xs), maxExamples)] }
-
-// Write prints the report.
-func (r *Result) Write(w io.Writer) {
-	all := Summarize(r.Samples, r.Elapsed)
-	fmt.Fprintf(w, "requests: %d in %v = %.0f/s; p50 %v, p99 %v, max %v\n", all.Count,
-		r.Elapsed.Round(time.Millisecond), all.PerSec, round(all.P50), round(all.P99), round(all.Max))
-	fmt.Fprintf(w, "%-30s %7s %7s %9s %9s %9s  %s\n", "operation", "count", "req/s", "p50", "p99", "max", "statuses")
-	ops := ByOp(r.Samples)
-	names := make([]string, 0, len(ops))
-	for op := range ops {
-		names = append(names, op)
-	}
-	slices.Sort(names)
-	for _, op := range append(names, "all") {
-		samples := r.Samples
-		if op != "all" {
-			samples = ops[op]
-		}
-		s := Summarize(samples, r.Elapsed)
-		fmt.Fprintf(w, "%-30s %7d %7.0f %9v %9v %9v  %s\n", op, s.Count, s.PerSec, round(s.P50), round(s.P99), round(s.Max), statuses(s.ByStatus))
-	}
-	if r.Times.Faulted() {
-		r.writeFault(w)
-	}
-	fmt.Fprintf(w, "carts: %d sessions of %d clients, %d lines checked (%d shared-line resets); %d acknowledged changes; "+
-		"%d of unknown outcome (%d transport errors, %d 503s in flight at the kill, %d slow 503s, %d other 5xx); %d lines left ambiguous\n",
-		r.Sessions, r.Clients, r.Lines, r.Resets, r.Acked, r.Unknown, r.UnknownTransport, r.UnknownInFlight, r.UnknownRetried, r.UnknownOther, r.Ambiguous)
-	if r.Unknown > 0 {
-		fmt.Fprintf(w, "unknown changes resolved by a later answer: %d applied, %d not applied (the rest could not be told apart)\n",
-			r.UnknownApplied, r.UnknownNotApplied)
-		for _, a := range r.AppliedSeen {
-			fmt.Fprintf(w, "  applied: %s\n", a)
-		}
-	}
-	if r.Config.AttemptTimeout > 0 {
-		fmt.Fprintf(w, "slow changes: %d answered after the store's %v attempt timeout (the SDK may have retried them); %d seen applied twice\n",
-			r.Retried, r.Config.AttemptTimeout, r.Repeated)
-	}
-	fmt.Fprintf(w, "lost updates: %d units, extra: %d units, mismatching lines: %d, unexplained answers: %d\n",
-		r.LostUnits, r.ExtraUnits, len(r.Mismatches), len(r.Anomalies))
-}
-
-func (r *Result) writeFault(w io.Writer) {
-	tt, rc, began := r.Times, r.Recovery(), r.began()
-	fmt.Fprintf(w, "fault: store killed at +%v, down %v, listening again %v after its restart\n",
-		tt.Kill.Sub(began).Round(time.Millisecond), tt.Restart.Sub(tt.Kill).Round(time.Millisecond), round(rc.Restart))
-	fmt.Fprintf(w, "  503 store_unavailable: %d (%d in flight at the kill); store-backed requests while down: %d\n",
-		rc.Unavailable, rc.InFlight, rc.WhileDown)
-	fmt.Fprintf(w, "  recovery: first store-backed 2xx %v after the restart (%v after the kill); last 503 %v after the store listened\n",
-		round(rc.FirstOK), round(rc.Outage), round(rc.Last503))
-	end := began.Add(r.Elapsed)
-	for _, p := range []struct {
-		name     string
-		from, to time.Time
-	}{{"before", began, tt.Kill}, {"outage", tt.Kill, tt.Ready}, {"after", tt.Ready, end}} {
-		s := Summarize(Between(r.Samples, p.from, p.to), p.to.Sub(p.from))
-		fmt.Fprintf(w, "  %-7s %6d requests %7.0f/s  p50 %v p99 %v  %s\n", p.name, s.Count, s.PerSec, round(s.P50), round(s.P99), statuses(s.ByStatus))
-	}
-}
-
-func round(d time.Duration) time.Duration {
-	switch {
-	case d >= time.Second || d <= -time.Second:
-		return d.Round(10 * time.Millisecond)
-	case d >= time.Millisecond || d <= -time.Millisecond:
-		return d.Round(100 * time.Microsecond)
-	}
-	return d.Round(time.Microsecond)
-}
-
-func statuses(by map[int]int) string {
-	codes := make([]int, 0, len(by))
-	for c := range by {
-		codes = append(codes, c)
-	}
-	slices.Sort(codes)
-	parts := make([]string, len(codes))
-	for i, c := range codes {
-		name := fmt.Sprint(c)
-		if c == 0 {
-			name = "err"
-		}
-		parts[i] = fmt.Sprintf("%s:%d", name, by[c])
-	}
-	return strings.Join(parts, " ")
-}
-
-// Numbers is the report in JSON, for the docs and for comparing runs.
-type Numbers struct {
-	Label          string             `json:"label"`
-	Clients        int                `json:"clients"`
-	Sessions       int                `json:"sessions"`
-	ElapsedSeconds float64            `json:"elapsedSeconds"`
-	Requests       int                `json:"requests"`
-	PerSecond      float64            `json:"perSecond"`
-	P50Ms          float64            `json:"p50Ms"`
-	P99Ms          float64            `json:"p99Ms"`
-	ByStatus       map[string]int     `json:"byStatus"`
-	Ops            map[string]OpStats `json:"ops"`
-	Acked          int                `json:"ackedChanges"`
-	Unknown        int                `json:"unknownChanges"`
-	Retried        int                `json:"slowChanges"`
-	Repeated       int                `json:"repeatedChanges"`
-	UnknownApplied int                `json:"unknownSeenApplied"`
-	UnknownNot     int                `json:"unknownSeenNotApplied"`
-	Ambiguous      int                `json:"ambiguousLines"`
-	Lines          int                `json:"linesChecked"`
-	LostUnits      int                `json:"lostUnits"`
-	ExtraUnits     int                `json:"extraUnits"`
-	Mismatches     int                `json:"mismatchingLines"`
-	Fault          *FaultNumbers      `json:"fault,omitempty"`
-	Failures       []string           `json:"failures"`
-}
-
-// OpStats is one operation's numbers.
-type OpStats struct {
-	Count     int            `json:"count"`
-	PerSecond float64        `json:"perSecond"`
-	P50Ms     float64        `json:"p50Ms"`
-	P99Ms     float64        `json:"p99Ms"`
-	ByStatus  map[string]int `json:"byStatus"`
-}
-
-// FaultNumbers is the fault phase's numbers.
-type FaultNumbers struct {
-	DownSeconds       float64 `json:"downSeconds"`
-	RestartSeconds    float64 `json:"restartSeconds"`
-	Unavailable       int     `json:"503"`
-	InFlightAtKill    int     `json:"503InFlightAtKill"`
-	WhileDown         int     `json:"storeRequestsWhileDown"`
-	RecoverySeconds   float64 `json:"firstOkAfterRestartSeconds"`
-	OutageSeconds     float64 `json:"outageSeenByClientsSeconds"`
-	Last503AfterReady float64 `json:"last503AfterReadySeconds"`
-}
-
-// Numbers returns the report's numbers under label.
-func (r *Result) Numbers(label string) Numbers {
-	all := Summarize(r.Samples, r.Elapsed)
-	n := Numbers{
-		Label: label, Clients: r.Clients, Sessions: r.Sessions, ElapsedSeconds: r.Elapsed.Seconds(),
-		Requests: all.Count, PerSecond: all.PerSec, P50Ms: msOf(all.P50), P99Ms: msOf(all.P99),
-		ByStatus: names(all.ByStatus), Ops: map[string]OpStats{},
-		Acked: r.Acked, Unknown: r.Unknown, Retried: r.Retried, Repeated: r.Repeated,
-		UnknownApplied: r.UnknownApplied, UnknownNot: r.UnknownNotApplied, Ambiguous: r.Ambiguous, Lines: r.Lines,
-		LostUnits: r.LostUnits, ExtraUnits: r.ExtraUnits, Mismatches: len(r.Mismatches),
-		Failures: r.Failures(),
-	}
-	for op, samples := range ByOp(r.Samples) {
-		s := Summarize(samples, r.Elapsed)
-		n.Ops[op] = OpStats{Count: s.Count, PerSecond: s.PerSec, P50Ms: msOf(s.P50), P99Ms: msOf(s.P99), ByStatus: names(s.ByStatus)}
-	}
-	if r.Times.Faulted() {
-		rc, tt := r.Recovery(), r.Times
-		n.Fault = &FaultNumbers{
-			DownSeconds: tt.Restart.Sub(tt.Kill).Seconds(), RestartSeconds: rc.Restart.Seconds(),
-			Unavailable: rc.Unavailable, InFlightAtKill: rc.InFlight, WhileDown: rc.WhileDown,
-			RecoverySeconds: rc.FirstOK.Seconds(), OutageSeconds: rc.Outage.Seconds(), Last503AfterReady: rc.Last503.Seconds(),
-		}
-	}
-	return n
-}
-
-// WriteJSON writes r.Numbers(label) as indented JSON.
-func (r *Result) WriteJSON(w io.Writer, label string) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r.Numbers(label)); err != nil {
-		return fmt.Errorf("write numbers: %w", err)
-	}
-	return nil
-}
-
-func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func names(by map[int]int) map[string]int {
-	out := make(map[string]int, len(by))
-	for c, n := range by {
-		name := fmt.Sprint(c)
-		if c == 0 {
-			name = "transportError"
-		}
-		out[name] = n
-	}
-	return out
-}

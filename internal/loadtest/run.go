@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 )
@@ -31,14 +32,24 @@ type Config struct {
 	// Duration bounds the run; MaxOps bounds each client's requests.
 	Duration time.Duration
 	MaxOps   int
-	// AttemptTimeout and Attempts are the bounds of the runner's store
-	// calls (internal/dynamoclient): an answer slower than AttemptTimeout
-	// may hide a write the SDK retried after it was applied. 0 for a store
-	// that never retries (memory).
-	AttemptTimeout time.Duration
-	Attempts       int
-	// RequestTimeout bounds one request.
+	// StoreTimeout is the runner's bound of one store call attempt
+	// (internal/dynamoclient.AttemptTimeout): a 503 that took this long
+	// came after a timeout, so its write may have landed after all (and it
+	// tells of a slow store, not of a broken one). 0 for a store without
+	// timeouts (memory).
+	StoreTimeout time.Duration
+	// RequestTimeout bounds one attempt of one request.
 	RequestTimeout time.Duration
+	// Retry is how a change sent with a key is sent again.
+	Retry RetryPolicy
+	// UnkeyedShare of the changes go without an Idempotency-Key (and are
+	// never retried); DoubleShare of the keyed ones are sent twice at once.
+	UnkeyedShare, DoubleShare float64
+	// PaceTarget is the 90th percentile of store-backed latencies the
+	// pacer keeps requests under, with at least PaceMin of them in flight
+	// (see Pacer); 0: no pacing.
+	PaceTarget time.Duration
+	PaceMin    int
 	// Seed makes the clients' choices repeatable.
 	Seed uint64
 	// Fault, when set, stops the store in the middle of the run.
@@ -61,6 +72,16 @@ type Store interface {
 type Fault struct {
 	At, Down time.Duration
 	Store    Store
+	// Grace is how long after the store listens again a 503 is still
+	// allowed (0: RecoveryGrace).
+	Grace time.Duration
+}
+
+func (f *Fault) grace() time.Duration {
+	if f.Grace > 0 {
+		return f.Grace
+	}
+	return RecoveryGrace
 }
 
 // Validate checks that the run is bounded and the fault fits inside it with
@@ -83,10 +104,19 @@ func (c Config) Validate() error {
 		return errors.New("negative reset interval")
 	case c.RequestTimeout <= 0:
 		return errors.New("no request timeout")
+	case c.UnkeyedShare < 0 || c.UnkeyedShare > 1 || c.DoubleShare < 0 || c.DoubleShare > 1:
+		return fmt.Errorf("shares %v (without a key) and %v (sent twice): use 0–1", c.UnkeyedShare, c.DoubleShare)
+	case c.Retry.Base <= 0 || c.Retry.Cap < c.Retry.Base || c.Retry.For <= 0:
+		return fmt.Errorf("retry policy %+v: a backoff of at least 1ns, a cap no smaller, a bound", c.Retry)
+	case c.PaceTarget < 0 || c.PaceMin < 0:
+		return errors.New("negative pacing")
 	}
 	if f := c.Fault; f != nil {
-		if f.At <= 0 || f.Down <= 0 || f.At+f.Down+2*RecoveryGrace > c.Duration {
-			return fmt.Errorf("fault at %v for %v does not leave %v of the %v run to see recovery", f.At, f.Down, 2*RecoveryGrace, c.Duration)
+		if f.At <= 0 || f.Down <= 0 || f.Grace < 0 || f.At+f.Down+2*f.grace() > c.Duration {
+			return fmt.Errorf("fault at %v for %v does not leave %v of the %v run to see recovery", f.At, f.Down, 2*f.grace(), c.Duration)
+		}
+		if c.Retry.For < f.Down+2*f.grace() {
+			return fmt.Errorf("retries for %v do not outlast a %v outage and its %v of recovery: a change sent as the store died would end unknown", c.Retry.For, f.Down, 2*f.grace())
 		}
 	}
 	return nil
@@ -105,6 +135,19 @@ type session struct {
 	epoch    int
 }
 
+// drain bounds how long after Duration the clients may take to finish:
+// the last change's retries and two of its attempts.
+func (c Config) drain() time.Duration { return c.Retry.For + 2*c.RequestTimeout }
+
+// members are the session's workers and its resetter (if any).
+func (s *session) members() []*worker {
+	out := slices.Clone(s.workers)
+	if s.resetter != nil {
+		out = append(out, s.resetter)
+	}
+	return out
+}
+
 // Run runs the load, then reads every cart and checks it against its logs.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
@@ -121,14 +164,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		IdleConnTimeout:     30 * time.Second,
 	}
 	defer transport.CloseIdleConnections()
-	sessions, err := plan(cfg, base, transport)
+	pacer := NewPacer(cfg.PaceTarget, cfg.PaceMin, cfg.Clients, cfg.Clients/4)
+	sessions, err := plan(cfg, base, transport, pacer)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Config: cfg, Sessions: len(sessions), Clients: cfg.Clients}
+	res := &Result{Config: cfg, Sessions: len(sessions), Clients: cfg.Clients, Machine: Machine{CPUs: numCPU(), Before: TakeSnapshot()}}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var tl Timeline
+	if cfg.Fault != nil {
+		tl.Grace = cfg.Fault.grace()
+	}
 	faultErr := make(chan error, 1)
 	began := time.Now()
 	progress(cfg, "load: %d clients (%d in tab groups of %d, %d with accounts) for %v on %s",
@@ -138,13 +185,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	} else {
 		faultErr <- nil
 	}
+	// The clients stop starting actions at Duration and finish the change
+	// they are retrying; past the drain bound, their requests are cancelled
+	// and the run fails (nothing can hang it).
+	loadCtx, stopLoad := context.WithDeadline(ctx, began.Add(cfg.Duration+cfg.drain()))
+	defer stopLoad()
 	var wg sync.WaitGroup
 	for _, s := range sessions {
 		wg.Add(1)
-		go func() { defer wg.Done(); s.run(ctx, began, cfg) }()
+		go func() { defer wg.Done(); s.run(loadCtx, began, cfg) }()
 	}
 	wg.Wait()
+	res.Overran = loadCtx.Err() != nil && ctx.Err() == nil
 	res.Began, res.Elapsed = began, time.Since(began)
+	res.Machine.After, res.Pacing = TakeSnapshot(), pacer.Stats()
 	if err := <-faultErr; err != nil {
 		return nil, fmt.Errorf("loadtest: fault phase: %w", err)
 	}
@@ -166,12 +220,12 @@ func progress(cfg Config, format string, args ...any) {
 // plan assigns clients to sessions: tab groups first (one owner per SKU but
 // the first, which every tab only adds to), then clients alone, the last of
 // them with accounts.
-func plan(cfg Config, base *url.URL, transport http.RoundTripper) ([]*session, error) {
+func plan(cfg Config, base *url.URL, transport http.RoundTripper, pacer *Pacer) ([]*session, error) {
 	var out []*session
 	runID := randomHex(4)
 	seed := cfg.Seed
 	newSession := func(name string) (*session, error) {
-		b, err := newBrowser(base, transport, cfg.RequestTimeout)
+		b, err := newBrowser(base, transport, cfg.RequestTimeout, pacer)
 		if err != nil {
 			return nil, err
 		}
@@ -192,6 +246,7 @@ func plan(cfg Config, base *url.URL, transport http.RoundTripper) ([]*session, e
 			s.workers = append(s.workers, w)
 		}
 		s.resetter = newWorker(s.name+"/reset", s.b, seed, Ownership{}, nil)
+		s.resetter.live = nil
 	}
 	for _, s := range out {
 		assignTabs(s)
@@ -208,10 +263,11 @@ func plan(cfg Config, base *url.URL, transport http.RoundTripper) ([]*session, e
 		}
 		s.workers = []*worker{w}
 	}
-	judge := Judge{AttemptTimeout: cfg.AttemptTimeout, Attempts: cfg.Attempts}
+	judge := Judge{StoreTimeout: cfg.StoreTimeout}
+	how := sending{retry: cfg.Retry, unkeyed: cfg.UnkeyedShare, double: cfg.DoubleShare}
 	for _, s := range out {
-		for _, w := range s.workers {
-			w.judge = judge
+		for _, w := range s.members() {
+			w.judge, w.how = judge, how
 		}
 	}
 	return out, nil
@@ -287,9 +343,11 @@ func (s *session) resets(ctx context.Context, deadline time.Time, every time.Dur
 		}
 		s.gate.Lock()
 		w, sku := s.resetter, SKUs[0]
-		r := w.send(ctx, OpRemove, http.MethodDelete, "/api/cart/items/"+sku, nil, storeWithCookie)
-		w.log = append(w.log, Event{Kind: Remove, SKU: sku, Status: r.status, Code: r.code,
-			Start: r.start, End: r.start.Add(r.latency), Epoch: s.epoch, Cart: r.cart()})
+		w.epoch = s.epoch
+		// Always with a key, retried to a definite answer: the epochs
+		// chain, so one reset of unknown outcome would blur every later one.
+		w.change(ctx, Event{Kind: Remove, SKU: sku}, OpRemove,
+			request{method: http.MethodDelete, path: "/api/cart/items/" + sku}, mode{keyed: true})
 		s.epoch++
 		s.gate.Unlock()
 	}

@@ -15,6 +15,13 @@ type Sample struct {
 	Store   bool   // the request needed the session store
 	Start   time.Time
 	Latency time.Duration
+	// Wait is how long the pacer held the request back before Start.
+	Wait time.Duration
+	// Attempt is 1 for a first send, 2 for the first retry with the same
+	// key, ...; Keyed: it carried an Idempotency-Key; Replayed: the answer
+	// said Idempotent-Replayed: true.
+	Attempt         int
+	Keyed, Replayed bool
 }
 
 // End is when the response (or the error) came.

@@ -14,14 +14,28 @@ const RecoveryGrace = 3 * time.Second
 // Timeline is when the fault phase stopped the store and brought it back.
 // The zero Timeline is a run without a fault. It is safe for concurrent use.
 type Timeline struct {
+	// Grace is how long after the store listens again a 503 is still
+	// allowed (0: RecoveryGrace). Set it before the first Mark.
+	Grace time.Duration
+
 	mu sync.Mutex
 	// Kill: just before the stop signal. Dead: the process has exited.
 	// Restart: the new process was started. Ready: it listens again.
 	kill, dead, restart, ready time.Time
 }
 
-// Times is a copy of a Timeline's instants.
-type Times struct{ Kill, Dead, Restart, Ready time.Time }
+// Times is a copy of a Timeline's instants, and its grace.
+type Times struct {
+	Kill, Dead, Restart, Ready time.Time
+	Grace                      time.Duration
+}
+
+func (tt Times) grace() time.Duration {
+	if tt.Grace > 0 {
+		return tt.Grace
+	}
+	return RecoveryGrace
+}
 
 // Mark records the instant named by which ("kill", "dead", "restart",
 // "ready") as now.
@@ -46,7 +60,7 @@ func (t *Timeline) Mark(which string, now time.Time) {
 func (t *Timeline) Times() Times {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return Times{t.kill, t.dead, t.restart, t.ready}
+	return Times{t.kill, t.dead, t.restart, t.ready, t.Grace}
 }
 
 // Faulted reports whether the store was stopped.
@@ -66,13 +80,13 @@ func (tt Times) InFlightAtKill(start, end time.Time) bool {
 }
 
 // InOutage reports whether a request overlapped the outage, from the kill
-// until RecoveryGrace after the store listened again: the window where a 503
-// or a transport error is allowed.
+// until the grace (RecoveryGrace unless set) after the store listened
+// again: the window where a 503 or a transport error is allowed.
 func (tt Times) InOutage(start, end time.Time) bool {
 	if !tt.Faulted() || !end.After(tt.Kill) {
 		return false
 	}
-	return tt.Ready.IsZero() || start.Before(tt.Ready.Add(RecoveryGrace))
+	return tt.Ready.IsZero() || start.Before(tt.Ready.Add(tt.grace()))
 }
 
 // WhileDown reports whether a request ran entirely while no store process

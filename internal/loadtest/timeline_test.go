@@ -72,19 +72,18 @@ func TestTimes(t *testing.T) {
 	if got := (Judge{}).Classify(Event{Status: 503}); got.Outcome != Unknown {
 		t.Errorf("while the run goes on a 503 is %v, want unknown", got.Outcome)
 	}
-	slowJudge := Judge{Final: true, AttemptTimeout: 2 * time.Second, Attempts: 3}
+	slowJudge := Judge{Final: true, StoreTimeout: 2 * time.Second}
 	for _, x := range []struct {
-		status  int
-		secs    float64
-		want    Outcome
-		retried bool
-	}{{503, 1, Refused, false}, {503, 2.5, Unknown, true}, {200, 2.5, Acked, true}, {200, 1.9, Acked, false}, {404, 3, Refused, true}} {
-		got := slowJudge.Classify(Event{Status: x.status, Start: at(20), End: at(20 + x.secs)})
-		if got.Outcome != x.want || got.Retried != x.retried || got.Attempts != 3 {
-			t.Errorf("%d in %vs: %+v, want %v retried=%v", x.status, x.secs, got, x.want, x.retried)
+		status int
+		secs   float64
+		want   Outcome
+	}{{503, 1, Refused}, {503, 2.5, Unknown}, {503, 2, Unknown}, {200, 2.5, Acked}, {404, 3, Refused}} {
+		v := slowJudge.Classify(Event{Status: x.status, Start: at(20), End: at(20 + x.secs)})
+		if v.Outcome != x.want {
+			t.Errorf("%d in %vs: %+v, want %v", x.status, x.secs, v, x.want)
 		}
 	}
-	if got := (Judge{AttemptTimeout: time.Second}).Classify(Event{Status: 200, Start: at(1), End: at(5)}); got.Retried {
-		t.Error("a store with one attempt never retries")
+	if got := (Judge{Final: true}).Classify(Event{Status: 503, Start: at(1), End: at(5)}); got.Outcome != Refused {
+		t.Error("a store without timeouts: a slow 503 is still a refusal")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -60,7 +61,7 @@ type worker struct {
 	rng     *rand.Rand
 	mix     []int
 	own     Ownership
-	live    *Expectation
+	live    *Expectation // nil for a resetter
 	log     []Event
 	samples []Sample
 	notes   []string // anomalies outside the cart (session, account)
@@ -68,6 +69,15 @@ type worker struct {
 	group   *session // the tab group, nil for a client alone
 	epoch   int      // the group's epoch while a request runs
 	judge   Judge    // the provisional one, for the live expectation
+	how     sending
+}
+
+// sending is how a worker sends its changes.
+type sending struct {
+	retry RetryPolicy
+	// unkeyed is the share of changes sent without a key (never retried);
+	// double the share of keyed ones sent twice at once.
+	unkeyed, double float64
 }
 
 func newWorker(name string, b *browser, seed uint64, own Ownership, mix []int) *worker {
@@ -105,32 +115,123 @@ const (
 	storeAlways                     // an add or a login
 )
 
-// send does one request and records its sample.
-func (w *worker) send(ctx context.Context, op, method, path string, body any, use storeUse) response {
-	r := w.b.do(ctx, method, path, body)
-	w.samples = append(w.samples, Sample{
-		Op: op, Status: r.status, Code: r.code, Retry: r.retry,
-		Store: use == storeAlways || use == storeWithCookie && r.cookie, Start: r.start, Latency: r.latency,
-	})
+// send does one request and records its sample; attempt is 1 for the
+// first send of a change, 2 for its first retry, and so on.
+func (w *worker) send(ctx context.Context, op string, q request, use storeUse, attempt int) response {
+	r := w.b.do(ctx, q)
+	w.sample(op, q, r, use, attempt)
 	return r
 }
 
-// logged does a request that can change or show the cart and logs it. An
-// add or a login always needs the store; the others only with a session
-// cookie (without one the answer is an empty cart, 404 not_in_cart or 204).
-func (w *worker) logged(ctx context.Context, ev Event, op, method, path string, body any) response {
-	use := storeWithCookie
-	if ev.Kind == Add || ev.Kind == Login {
-		use = storeAlways
-	}
-	r := w.send(ctx, op, method, path, body, use)
-	ev.Status, ev.Code, ev.Start, ev.End = r.status, r.code, r.start, r.start.Add(r.latency)
+func (w *worker) sample(op string, q request, r response, use storeUse, attempt int) {
+	w.samples = append(w.samples, Sample{
+		Op: op, Status: r.status, Code: r.code, Retry: r.hasRetry, Replayed: r.replayed,
+		Store: use == storeAlways || use == storeWithCookie && r.cookie, Start: r.start, Latency: r.latency,
+		Wait: r.wait, Attempt: attempt, Keyed: q.key != "",
+	})
+}
+
+// logged does a request that shows the cart or changes the account (no
+// key: those routes take none) once, and logs it.
+func (w *worker) logged(ctx context.Context, ev Event, op string, q request, use storeUse) response {
+	r := w.send(ctx, op, q, use, 1)
+	w.record(ev, r)
+	return r
+}
+
+// record logs ev with its answer r and folds it into the live expectation.
+func (w *worker) record(ev Event, r response) {
+	a := r.attempt()
+	ev.Status, ev.Code, ev.Replayed, ev.Start, ev.End = a.Status, a.Code, a.Replayed, a.Start, a.End
 	ev.Epoch = w.epoch
 	ev.Cart = r.cart()
 	w.log = append(w.log, ev)
-	w.live.Apply(ev, w.judge.Classify(ev))
+	if w.live != nil {
+		w.live.Apply(ev, w.judge.Classify(ev))
+	}
+}
+
+// mode is how one change is sent.
+type mode struct{ keyed, double bool }
+
+// pickMode draws how the next change is sent: without a key for the
+// unkeyed share; otherwise with one, and for the double share sent twice
+// at once (a double click, a retry racing its original) when the browser
+// has a session (a change that starts a session records its key only in
+// the session it starts, so two such would start two).
+func (w *worker) pickMode() mode {
+	if w.rng.Float64() < w.how.unkeyed {
+		return mode{}
+	}
+	return mode{keyed: true, double: w.b.hasSession() && w.rng.Float64() < w.how.double}
+}
+
+// change sends a cart change as the site does, and logs it. With a key,
+// an answer that says nothing (no response, a timeout, a 503) is followed
+// by the same request with the same key, as the retry policy says, until
+// a definite answer or the policy's bound; without one it is sent once,
+// whatever comes back (the server's operation ID covers only its own
+// store client's retries).
+func (w *worker) change(ctx context.Context, ev Event, op string, q request, m mode) response {
+	use := storeWithCookie
+	if ev.Kind == Add {
+		use = storeAlways
+	}
+	q.measure = true
+	if m.keyed {
+		q.key = newKey()
+		ev.Key = q.key
+	}
+	began := time.Now()
+	var r response
+	if m.double {
+		var twin response
+		r, twin = w.sendTwice(ctx, op, q, use)
+		ev.Twin = true
+		ev.Earlier = append(ev.Earlier, twin.attempt())
+	} else {
+		r = w.send(ctx, op, q, use, 1)
+	}
+	for n := 1; m.keyed && ctx.Err() == nil; n++ {
+		wait, again := w.how.retry.Next(n, r.status, r.retryAfter, time.Since(began), w.rng.Float64())
+		if !again || !sleepUntil(ctx, time.Now().Add(wait)) {
+			break
+		}
+		ev.Earlier = append(ev.Earlier, r.attempt())
+		r = w.send(ctx, op, q, use, n+1)
+	}
+	w.record(ev, r)
 	return r
 }
+
+// sendTwice sends q twice at once; the answer is a 2xx if one came, else
+// the one that ended last, and the twin is the other.
+func (w *worker) sendTwice(ctx context.Context, op string, q request, use storeUse) (answer, twin response) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); twin = w.b.do(ctx, q) }()
+	answer = w.b.do(ctx, q)
+	wg.Wait()
+	if better(twin, answer) {
+		answer, twin = twin, answer
+	}
+	w.sample(op, q, twin, use, 1)
+	w.sample(op, q, answer, use, 1)
+	return answer, twin
+}
+
+// better reports whether x is the better answer of two to one change: a
+// 2xx before anything else, then the later one.
+func better(x, y response) bool {
+	if xok, yok := x.ok(), y.ok(); xok != yok {
+		return xok
+	}
+	return x.start.Add(x.latency).After(y.start.Add(y.latency))
+}
+
+// newKey is a fresh Idempotency-Key: 96 random bits (crypto/rand, so no
+// two clients ever draw the same, whatever their seeds).
+func newKey() string { return "lt-" + randomHex(12) }
 
 // run does requests until the deadline, maxOps or ctx ends.
 func (w *worker) run(ctx context.Context, began time.Time, d time.Duration, maxOps int) {
@@ -179,11 +280,11 @@ func (w *worker) pick() action {
 func (w *worker) step(ctx context.Context, a action) {
 	switch a {
 	case actProducts:
-		w.send(ctx, OpProducts, http.MethodGet, "/api/products", nil, storeNever)
+		w.send(ctx, OpProducts, request{method: http.MethodGet, path: "/api/products"}, storeNever, 1)
 	case actSession:
 		w.readSession(ctx)
 	case actCart:
-		w.logged(ctx, Event{Kind: Read}, OpCart, http.MethodGet, "/api/cart", nil)
+		w.logged(ctx, Event{Kind: Read}, OpCart, request{method: http.MethodGet, path: "/api/cart", measure: true}, storeWithCookie)
 	case actAdd:
 		w.add(ctx)
 	case actAddShared:
@@ -196,10 +297,10 @@ func (w *worker) step(ctx context.Context, a action) {
 		case a == actSet:
 			w.setTo(ctx, sku, 1+w.rng.IntN(5))
 		default:
-			w.logged(ctx, Event{Kind: Remove, SKU: sku}, OpRemove, http.MethodDelete, "/api/cart/items/"+sku, nil)
+			w.change(ctx, Event{Kind: Remove, SKU: sku}, OpRemove, request{method: http.MethodDelete, path: "/api/cart/items/" + sku}, w.pickMode())
 		}
 	case actClear:
-		w.logged(ctx, Event{Kind: Clear}, OpClear, http.MethodDelete, "/api/cart", nil)
+		w.change(ctx, Event{Kind: Clear}, OpClear, request{method: http.MethodDelete, path: "/api/cart"}, w.pickMode())
 	}
 }
 
@@ -221,13 +322,13 @@ func (w *worker) add(ctx context.Context) {
 }
 
 func (w *worker) addTo(ctx context.Context, sku string, q int) response {
-	return w.logged(ctx, Event{Kind: Add, SKU: sku, Qty: q}, OpAdd, http.MethodPost, "/api/cart/items",
-		map[string]any{"sku": sku, "quantity": q})
+	return w.change(ctx, Event{Kind: Add, SKU: sku, Qty: q}, OpAdd,
+		request{method: http.MethodPost, path: "/api/cart/items", body: map[string]any{"sku": sku, "quantity": q}}, w.pickMode())
 }
 
 func (w *worker) setTo(ctx context.Context, sku string, q int) {
-	w.logged(ctx, Event{Kind: Set, SKU: sku, Qty: q}, OpSet, http.MethodPut, "/api/cart/items/"+sku,
-		map[string]any{"quantity": q})
+	w.change(ctx, Event{Kind: Set, SKU: sku, Qty: q}, OpSet,
+		request{method: http.MethodPut, path: "/api/cart/items/" + sku, body: map[string]any{"quantity": q}}, w.pickMode())
 }
 
 // presentSKU picks an owned line that may be in the cart.
@@ -248,7 +349,7 @@ func (w *worker) presentSKU() (string, bool) {
 // a live session (none is ever ended by the server during a run), and an
 // account client is logged in exactly when it believes so.
 func (w *worker) readSession(ctx context.Context) {
-	r := w.send(ctx, OpSession, http.MethodGet, "/api/session", nil, storeWithCookie)
+	r := w.send(ctx, OpSession, request{method: http.MethodGet, path: "/api/session", measure: true}, storeWithCookie, 1)
 	if r.status != http.StatusOK {
 		return
 	}
@@ -287,7 +388,7 @@ func (w *worker) authenticate(ctx context.Context) {
 	creds := map[string]any{"username": a.username, "password": a.password}
 	for try := 0; try < 2; try++ {
 		if a.exists == no {
-			r := w.logged(ctx, Event{Kind: Login}, OpRegister, http.MethodPost, "/api/register", creds)
+			r := w.logged(ctx, Event{Kind: Login}, OpRegister, request{method: http.MethodPost, path: "/api/register", body: creds}, storeAlways)
 			switch {
 			case r.status == http.StatusCreated:
 				a.exists, a.authed = yes, yes
@@ -299,7 +400,7 @@ func (w *worker) authenticate(ctx context.Context) {
 			a.settle(r)
 			return
 		}
-		r := w.logged(ctx, Event{Kind: Login}, OpLogin, http.MethodPost, "/api/login", creds)
+		r := w.logged(ctx, Event{Kind: Login}, OpLogin, request{method: http.MethodPost, path: "/api/login", body: creds}, storeAlways)
 		switch {
 		case r.status == http.StatusOK:
 			a.exists, a.authed = yes, yes
@@ -327,7 +428,7 @@ func (a *account) settle(r response) {
 }
 
 func (w *worker) logout(ctx context.Context) {
-	r := w.logged(ctx, Event{Kind: Logout}, OpLogout, http.MethodPost, "/api/logout", nil)
+	r := w.logged(ctx, Event{Kind: Logout}, OpLogout, request{method: http.MethodPost, path: "/api/logout", measure: true}, storeWithCookie)
 	switch {
 	case r.status == http.StatusNoContent:
 		w.account.authed = no

@@ -39,9 +39,14 @@ func TestScenariosDynamoDB(t *testing.T) {
 	Run(t, base)
 }
 
+// TestConcurrentCartDynamoDB sends 20 adds at once, as
+// TestConcurrentVisitsDynamoDB does and for the same reason: 50 at once
+// kept moto past the SDK's 2 s attempt timeout on this shared machine
+// (503s that were the emulator's, seen at a load average of 9); the memory
+// store's run keeps 50.
 func TestConcurrentCartDynamoDB(t *testing.T) {
 	base, _ := startDynamoRunner(t)
-	ConcurrentCart(t, base, 50)
+	ConcurrentCart(t, base, 20)
 }
 
 // TestConcurrentVisitsDynamoDB sends 20 visits at once, not the cart's 50:

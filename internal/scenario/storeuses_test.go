@@ -36,7 +36,7 @@ func TestScenariosMakeEveryDeclaredStoreUse(t *testing.T) {
 			}
 			made[function][use] = true
 		},
-	}, runner.EnvFile{"Parameters": {"SESSION_SECRET": hex.EncodeToString(key), "COOKIE_SECURE": "false", "SESSION_TOUCH_INTERVAL": "1ns"}})
+	}, runner.EnvFile{"Parameters": {"SESSION_SECRET": hex.EncodeToString(key), "COOKIE_SECURE": "false", "SESSION_TOUCH_INTERVAL": "1ns", "SESSION_REAUTH_WINDOW": ReauthWindow}})
 	Run(t, srv.URL)
 	mu.Lock()
 	defer mu.Unlock()

@@ -125,6 +125,46 @@ func sorted(lines string) string {
 	return strings.Join(l, "\n")
 }
 
+// TestFixValuesOnlyFile: a file with no function gets no line from cover,
+// but when its package's tests ran its values were evaluated, so they get
+// blocks too; a test file, a file the build leaves out, and a file of a
+// package whose tests did not run get none.
+func TestFixValuesOnlyFile(t *testing.T) {
+	root := t.TempDir()
+	for name, body := range map[string]string{
+		"c.go":          src,
+		"defaults.go":   "package c\n\nvar Default = T{Idle: 30 * 60}\n",
+		"c_test.go":     "package c\n\nvar x = 1 + 1\n",
+		"ignored.go":    "//go:build ignore\n\npackage c\n\nvar y = 2 * 2\n",
+		"d/defaults.go": "package d\n\nvar Z = 3 * 3\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const defaultBlock = "m/defaults.go:3.15,3.31 0 1\n"
+	for _, tt := range []struct {
+		name, profile, want string
+	}{
+		{"package ran", profile(switch1, 1, negBody, 1, bigBody, 0, defBody, 0, switch2, 0, onesBody, 0, tail, 0),
+			limitBlock + aBlock + bBlock + negCase + defaultBlock},
+		{"package did not run", profile(switch1, 0, negBody, 0, bigBody, 0, defBody, 0, switch2, 0, onesBody, 0, tail, 0), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Fix([]byte(tt.profile), "m", root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sorted(string(got)) != sorted(tt.want) {
+				t.Errorf("added\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestFixSkipsOtherModules(t *testing.T) {
 	if got := fix(t, "mode: set\nother.org/x/c.go:1.1,2.2 1 1\n"); got != "" {
 		t.Errorf("added %q for a file outside the module", got)

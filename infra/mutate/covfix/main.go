@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/parser"
 	"go/token"
 	"os"
@@ -105,6 +106,13 @@ func Fix(profile []byte, module, root string) ([]byte, error) {
 	for file := range blocks {
 		files = append(files, file)
 	}
+	for dir := range ran {
+		more, err := unprofiled(dir, module, root, blocks)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, more...)
+	}
 	sort.Strings(files)
 	var out bytes.Buffer
 	for _, file := range files {
@@ -125,6 +133,41 @@ func Fix(profile []byte, module, root string) ([]byte, error) {
 		}
 	}
 	return out.Bytes(), nil
+}
+
+// unprofiled returns the files of the package dir (an import path under
+// module) that the profile does not name although the package's test
+// binary compiled them: files with no function, only package-level values
+// (session.DefaultTimeouts in a file of its own). cover writes no line for
+// such a file, yet its values are evaluated with the rest of the package.
+func unprofiled(dir, module, root string, blocks map[string][]Block) ([]string, error) {
+	rel, ok := strings.CutPrefix(dir, module+"/")
+	switch {
+	case dir == module:
+		rel = "."
+	case !ok:
+		return nil, nil // outside the module: not ours to mutate
+	}
+	entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		file := dir + "/" + name
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") || blocks[file] != nil {
+			continue
+		}
+		match, err := build.Default.MatchFile(filepath.Join(root, filepath.FromSlash(rel)), name)
+		if err != nil {
+			return nil, err
+		}
+		if match {
+			out = append(out, file)
+		}
+	}
+	return out, nil
 }
 
 // parseProfile reads a profile's blocks by file (the mode line is skipped).
