@@ -8,7 +8,8 @@ GREMLINS         := $(GREMLINS_DIR)/gremlins
 # The packages that decide behaviour, each mutated in its own files with its
 # own tests (the settings and why: infra/mutate/mutate.sh).
 MUTATE_PACKAGES ?= internal/session internal/web internal/apigw internal/cookies internal/account \
-	internal/cart internal/memstore internal/config internal/password internal/dynamostore
+	internal/cart internal/memstore internal/config internal/password internal/dynamostore \
+	internal/visits internal/sessionhttp
 MUTATE_OUT       ?= $(CURDIR)/.local/mutate
 MUTATE_SHORT_OUT ?= $(CURDIR)/.local/mutate-short
 # The bars of issue 16: test efficacy and mutator coverage per package.
@@ -26,6 +27,14 @@ mutate: venv $(GREMLINS) ## mutation testing (gremlins) of MUTATE_PACKAGES, the 
 
 mutate-report: ## the table and the surviving mutants of the last make mutate, checked against the bars and docs/testing.md
 	@$(GO) run ./infra/mutate/mutreport -dir $(MUTATE_OUT) -check $(MUTATE_BARS) $(MUTATE_PACKAGES)
+
+# `make test` runs mutate-short: on a change to one package it takes 1-2 min
+# (docs/testing.md, "mutate-short"), and a mutant the change lets live fails
+# the test run. MUTATE_SHORT_TEST=skip leaves it out.
+MUTATE_SHORT_TEST ?= run
+ifeq ($(MUTATE_SHORT_TEST),run)
+test: mutate-short
+endif
 
 # MUTATE_BASE=<ref> sets the base of the change (default: where HEAD left
 # main; on main itself, the last commit).

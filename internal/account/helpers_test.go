@@ -45,12 +45,21 @@ func (a answer) sessionView(t *testing.T) map[string]any {
 
 // sessionCookie is the session Set-Cookie line of a, or "".
 func (a answer) sessionCookie() string {
-	for _, line := range a.Header().Values("Set-Cookie") {
-		if strings.HasPrefix(line, "session=") {
-			return line
-		}
+	if lines := a.sessionCookies(); len(lines) > 0 {
+		return lines[0]
 	}
 	return ""
+}
+
+// sessionCookies are all the session Set-Cookie lines of a.
+func (a answer) sessionCookies() []string {
+	var lines []string
+	for _, line := range a.Header().Values("Set-Cookie") {
+		if strings.HasPrefix(line, "session=") {
+			lines = append(lines, line)
+		}
+	}
+	return lines
 }
 
 // mustStatus fails unless a has the status and error code.

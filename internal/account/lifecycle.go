@@ -139,7 +139,7 @@ func (h *handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.Logger(r.Context()).Info("password changed")
-	ended, err := h.revokeWhere(r, s, func(rec session.Record) bool { return rec.Key != s.Key })
+	ended, err := h.revokeWhere(r, s, othersOf(s))
 	if err != nil {
 		fail(w, r, partial(r, err, msgPasswordSetSessionsLeft))
 		return
@@ -179,7 +179,7 @@ func (h *handlers) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	if _, err := h.revokeWhere(r, s, func(rec session.Record) bool { return rec.Key != s.Key }); err != nil {
+	if _, err := h.revokeWhere(r, s, othersOf(s)); err != nil {
 		fail(w, r, partial(r, err, msgNotDeletedSessionsEnded))
 		return
 	}

@@ -57,6 +57,13 @@ func (s faultySessions) Create(ctx context.Context, rec session.Record) error {
 	return s.Store.Create(ctx, rec)
 }
 
+func (s faultySessions) Get(ctx context.Context, key string, now time.Time) (session.Record, bool, error) {
+	if err := s.f.hit("Get"); err != nil {
+		return session.Record{}, false, err
+	}
+	return s.Store.Get(ctx, key, now)
+}
+
 func (s faultySessions) Delete(ctx context.Context, key string, now time.Time) (session.Record, bool, error) {
 	if err := s.f.hit("Delete"); err != nil {
 		return session.Record{}, false, err
@@ -218,5 +225,35 @@ func TestLoginFailsToConfirm(t *testing.T) {
 	}
 	if n := f.liveSessions(t, mem, name); n != 1 {
 		t.Errorf("%d live sessions, want 1 (register's)", n)
+	}
+}
+
+// TestRefusedSessionCannotBeEnded: when the account changed during a login's
+// or a re-authentication's password check and the session the route just
+// started cannot be deleted, the answer is 503 store_unavailable, not 401
+// (the session may live on, so the caller is told to try again), and the
+// response still expires the session cookie, once.
+func TestRefusedSessionCannotBeEnded(t *testing.T) {
+	for _, tt := range []struct {
+		route, path string
+		body        func(name string) string
+	}{
+		{"login", "/api/login", func(name string) string { return credentials(name, rightPassword) }},
+		{"reauthenticate", "/api/reauthenticate", func(string) string { return passwordJSON(rightPassword) }},
+	} {
+		t.Run(tt.route, func(t *testing.T) {
+			mem, fl := memstore.New(), &faults{}
+			calls := 0
+			users := changeDuringCheck{Store: mem, nth: 1, calls: &calls}
+			f := newFixture(t, app.Stores{Sessions: faultySessions{mem, fl}, Users: users, Throttle: mem})
+			name := newName("stuck")
+			c := f.loggedIn(t, name, "/api/register")
+			fl.arm("Delete", 1) // the renewal's delete of the old session works, the refused one's fails
+			a := c.call("POST", tt.path, tt.body(name))
+			a.mustStatus(t, tt.route, 503, "store_unavailable")
+			if lines := a.sessionCookies(); len(lines) != 1 || !strings.Contains(lines[0], "Max-Age=0") {
+				t.Errorf("session cookies %q, want one line that expires it", lines)
+			}
+		})
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +255,112 @@ func TestLoginCarriesTheCart(t *testing.T) {
 		if got := b.cartCount(t); got != st.want {
 			t.Errorf("%s: cart count %v after login, want %v", st.what, got, st.want)
 		}
+	}
+}
+
+// listedInOrder is a session store whose user index lists by creation,
+// oldest or newest first (memstore's order is a map's, different each
+// time): the order the handler must sort from is then fixed.
+type listedInOrder struct {
+	session.Store
+	newestFirst bool
+}
+
+func (l listedInOrder) ListByUser(ctx context.Context, username string, now time.Time) ([]session.Record, error) {
+	recs, err := l.Store.ListByUser(ctx, username, now)
+	slices.SortFunc(recs, func(a, b session.Record) int {
+		if l.newestFirst {
+			return b.CreatedAt.Compare(a.CreatedAt)
+		}
+		return a.CreatedAt.Compare(b.CreatedAt)
+	})
+	return recs, err
+}
+
+// TestListSessions: GET /api/sessions shows each live session of the
+// caller's user once, under its own id and last use: the caller's own
+// first and marked current (only it), then the others, most recently used
+// first, whatever order the store lists them in; another user's session
+// is not in it.
+func TestListSessions(t *testing.T) {
+	for _, newestFirst := range []bool{false, true} {
+		mem := memstore.New()
+		f := newFixture(t, app.Stores{Sessions: listedInOrder{mem, newestFirst}, Users: mem, Throttle: mem})
+		name := newName("list")
+		var browsers []*browser
+		var ids, seen []string
+		for i, path := range []string{"/api/register", "/api/login", "/api/login"} {
+			if i > 0 {
+				f.clock.advance(2 * time.Second) // well inside the touch interval: listing touches nothing
+			}
+			b := f.loggedIn(t, name, path)
+			browsers = append(browsers, b)
+			ids, seen = append(ids, b.id(t)), append(seen, timestamp(f.clock.now()))
+		}
+		f.loggedIn(t, newName("other"), "/api/register")
+		for _, tt := range []struct {
+			caller int
+			order  []int // the sessions, by index, as listed
+		}{
+			{0, []int{0, 2, 1}},
+			{1, []int{1, 2, 0}},
+			{2, []int{2, 1, 0}},
+		} {
+			a := browsers[tt.caller].call("GET", "/api/sessions", "")
+			a.mustStatus(t, "list", 200, "")
+			var got, want []string
+			for _, v := range a.body["sessions"].([]any) {
+				s := v.(map[string]any)
+				got = append(got, fmt.Sprint(s["id"], " ", s["lastSeenAt"], " ", s["current"]))
+			}
+			for _, i := range tt.order {
+				want = append(want, fmt.Sprint(ids[i], " ", seen[i], " ", i == tt.caller))
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("listed newest first %v: session %d lists\n%s\nwant\n%s", newestFirst, tt.caller, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+	}
+}
+
+// TestRevokeOne: DELETE /api/sessions/{id} ends the one session named.
+// Naming another of the user's sessions logs that device out and leaves
+// the caller's cookie alone; naming the caller's own ends it and expires
+// its cookie; an id of no live session is 404 session_not_found and ends
+// nothing.
+func TestRevokeOne(t *testing.T) {
+	for _, tt := range []struct {
+		name                     string
+		target                   string // "own", "other" or an id of no session
+		status                   int
+		code                     string
+		callerIn, otherIn        bool // logged in afterwards
+		expiresTheCallersCookies bool
+	}{
+		{"another device", "other", 204, "", true, false, false},
+		{"this device", "own", 204, "", false, true, true},
+		{"no such session", "0123456789abcdef01234567", 404, "session_not_found", true, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := memstore.New()
+			f := newFixture(t, app.Stores{Sessions: mem, Users: mem, Throttle: mem})
+			name := newName("one")
+			caller := f.loggedIn(t, name, "/api/register")
+			other := f.loggedIn(t, name, "/api/login")
+			target := map[string]string{"own": caller.id(t), "other": other.id(t)}[tt.target]
+			if target == "" {
+				target = tt.target
+			}
+			a := caller.call("DELETE", "/api/sessions/"+target, "")
+			a.mustStatus(t, "revoke", tt.status, tt.code)
+			if sc := a.sessionCookie(); strings.Contains(sc, "Max-Age=0") != tt.expiresTheCallersCookies {
+				t.Errorf("the response's session cookie %q; want it expired: %v", sc, tt.expiresTheCallersCookies)
+			}
+			callerIn, _, _ := caller.current(t)
+			otherIn, _, _ := other.current(t)
+			if callerIn != tt.callerIn || otherIn != tt.otherIn {
+				t.Errorf("logged in afterwards: caller %v, other %v; want %v, %v", callerIn, otherIn, tt.callerIn, tt.otherIn)
+			}
+		})
 	}
 }
