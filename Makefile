@@ -35,7 +35,7 @@ dev: env.json $(if $(filter dynamodb,$(STORE)),dynamodb-local-start) ## run site
 	PORT=$(PORT) STORE=$(STORE) $(if $(filter dynamodb,$(STORE)),DYNAMODB_ENDPOINT=$(DYNAMODB_ENDPOINT)) $(GO) run ./cmd/local
 
 .PHONY: test
-test: check go-test lint-template sam-build deploy-test fuzz-short schemathesis loadtest-short lint-go ## run every test (unit, HTTP, DynamoDB emulator, template, SAM build, fuzzing, schemathesis, staticcheck, govulncheck, load and fault, browser, mutation testing of the change, real sam local)
+test: check go-test lint-template sam-build deploy-test fuzz-short schemathesis loadtest-short lint-go ## run every test (unit, HTTP, DynamoDB emulator, template, SAM build, fuzzing, schemathesis, staticcheck, govulncheck, load and fault, browser, real sam local)
 
 .PHONY: go-test
 go-test: deps ## the Go tests (the DynamoDB ones start moto from .venv)

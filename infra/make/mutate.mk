@@ -34,14 +34,6 @@ mutate: venv $(GREMLINS) ## mutation testing (gremlins) of MUTATE_PACKAGES, the 
 mutate-report: ## the table and the surviving mutants of the last make mutate, checked against the bars and docs/testing.md
 	@$(GO) run ./infra/mutate/mutreport -dir $(MUTATE_OUT) -check $(MUTATE_BARS) $(MUTATE_PACKAGES)
 
-# `make test` runs mutate-short: on a change to one package it takes 1-2 min
-# (docs/testing.md, "mutate-short"), and a mutant the change lets live fails
-# the test run. MUTATE_SHORT_TEST=skip leaves it out.
-MUTATE_SHORT_TEST ?= run
-ifeq ($(MUTATE_SHORT_TEST),run)
-test: mutate-short
-endif
-
 # MUTATE_BASE=<ref> sets the base of the change (default: where HEAD left
 # main; on main itself, the last commit).
 mutate-short: venv $(GREMLINS) ## mutation testing of the lines a change touched (since main, or the last commit on main)
