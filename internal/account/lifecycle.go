@@ -7,6 +7,7 @@ import (
 	"github.com/sessionlab/sessionlab/internal/metrics"
 	"github.com/sessionlab/sessionlab/internal/password"
 	"github.com/sessionlab/sessionlab/internal/session"
+	"github.com/sessionlab/sessionlab/internal/user"
 	"github.com/sessionlab/sessionlab/internal/web"
 )
 
@@ -14,6 +15,32 @@ import (
 // /api/account.
 type passwordBody struct {
 	Password *string `json:"password"`
+}
+
+// passwordChecked loads the logged-in session and checks the password of
+// the request's passwordBody under the limit: what re-authentication and
+// account deletion both start with. When ok is false the answer has been
+// written.
+func (h *handlers) passwordChecked(w http.ResponseWriter, r *http.Request) (s *session.Session, u user.User, ok bool) {
+	s, ok = h.authenticated(w, r)
+	if !ok {
+		return nil, user.User{}, false
+	}
+	var body passwordBody
+	if err := web.DecodeJSON(r, &body); err != nil {
+		fail(w, r, err)
+		return nil, user.User{}, false
+	}
+	if body.Password == nil {
+		fail(w, r, errMissingPassword)
+		return nil, user.User{}, false
+	}
+	u, err := h.checkAttempt(r, s.Username, *body.Password)
+	if err != nil {
+		fail(w, r, err)
+		return nil, user.User{}, false
+	}
+	return s, u, true
 }
 
 // changePasswordBody is PUT /api/password's body.
@@ -58,22 +85,8 @@ func (h *handlers) renewAuthenticated(w http.ResponseWriter, r *http.Request, s 
 // renews the session: a new ID, its data and remember choice carried, and
 // authenticatedAt now (fresh again for the routes that end sessions).
 func (h *handlers) reauthenticate(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.authenticated(w, r)
+	s, u, ok := h.passwordChecked(w, r)
 	if !ok {
-		return
-	}
-	var body passwordBody
-	if err := web.DecodeJSON(r, &body); err != nil {
-		fail(w, r, err)
-		return
-	}
-	if body.Password == nil {
-		fail(w, r, errMissingPassword)
-		return
-	}
-	u, err := h.checkAttempt(r, s.Username, *body.Password)
-	if err != nil {
-		fail(w, r, err)
 		return
 	}
 	next, err := h.renewAuthenticated(w, r, s)
@@ -161,22 +174,8 @@ func (h *handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 // live sessions. A last sweep ends any session a login started in
 // between; registering the name again sweeps once more (register).
 func (h *handlers) deleteAccount(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.authenticated(w, r)
+	s, u, ok := h.passwordChecked(w, r)
 	if !ok {
-		return
-	}
-	var body passwordBody
-	if err := web.DecodeJSON(r, &body); err != nil {
-		fail(w, r, err)
-		return
-	}
-	if body.Password == nil {
-		fail(w, r, errMissingPassword)
-		return
-	}
-	u, err := h.checkAttempt(r, s.Username, *body.Password)
-	if err != nil {
-		fail(w, r, err)
 		return
 	}
 	if _, err := h.revokeWhere(r, s, othersOf(s)); err != nil {
